@@ -1,0 +1,1 @@
+"""The loyalty engine's Python client: generated stubs in `loyalty.v1`."""

@@ -1,0 +1,68 @@
+"""Run the gateway on uvicorn inside the server's event loop (or alone, in front of remote servers)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+
+import grpc
+import uvicorn
+
+from loyalty_gateway.app import create_app
+from loyalty_server.config import Settings, split_address
+from loyalty_server.errors import ConfigError
+from loyalty_server.logs import log_event
+from loyalty_server.runtime.tls import check_plaintext_allowed
+
+logger = logging.getLogger("loyalty.gateway")
+STARTUP_TIMEOUT_S = 10.0
+
+
+class GatewayRunner:
+    def __init__(self, settings: Settings, grpc_target: str) -> None:
+        check_plaintext_allowed(settings, settings.http_address, "http_address")
+        self.settings = settings
+        self.channel = grpc.aio.insecure_channel(grpc_target)
+        ssl = {}
+        if settings.tls_enabled:
+            ssl = {"ssl_certfile": settings.tls_cert_file, "ssl_keyfile": settings.tls_key_file}
+        config = uvicorn.Config(
+            create_app(self.channel), log_config=None, access_log=False, lifespan="off", **ssl
+        )
+        self._server = uvicorn.Server(config)
+        self._task: asyncio.Task[None] | None = None
+        self.port = 0
+
+    def _bind(self) -> socket.socket:
+        """Bind the port ourselves, so an address in use is our clear error, not uvicorn's exit."""
+        host, port = split_address(self.settings.http_address, setting="http_address")
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            sock.close()
+            raise ConfigError(
+                f"http_address {self.settings.http_address}: cannot listen ({exc.strerror})"
+            ) from None
+        sock.listen(1024)
+        return sock
+
+    async def start(self) -> None:
+        sock = self._bind()
+        self.port = sock.getsockname()[1]
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        async with asyncio.timeout(STARTUP_TIMEOUT_S):
+            while not self._server.started:
+                if self._task.done():
+                    raise ConfigError(f"http_address {self.settings.http_address}: gateway failed to start")
+                await asyncio.sleep(0.01)
+        log_event(logger, "gateway serving", http_address=self.settings.http_address, http_port=self.port)
+
+    async def stop(self) -> None:
+        self._server.should_exit = True
+        if self._task is not None:
+            await self._task
+        await self.channel.close()

@@ -1,0 +1,3 @@
+"""The loyalty engine's gRPC server."""
+
+__version__ = "0.1.0"

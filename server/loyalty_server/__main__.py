@@ -1,0 +1,3 @@
+from loyalty_server.cli import main
+
+raise SystemExit(main())

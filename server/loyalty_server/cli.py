@@ -1,0 +1,216 @@
+"""The `loyalty` command. User mistakes give one clear line on stderr and exit status 2, no traceback."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from loyalty_server import __version__, logs
+from loyalty_server.clock import SystemClock
+from loyalty_server.config import Settings, load_settings
+from loyalty_server.errors import ConfigError
+from loyalty_server.program import load_program_file
+from loyalty_server.storage.engine import create_engine
+from loyalty_server.storage.migrate import current_revision, migrate
+
+EXIT_USAGE = 2
+
+_HELP = {
+    "data_dir": "directory for the SQLite file and keys (default: ./data)",
+    "database_url": "sqlite:///path or postgresql://user@host/db (default: SQLite in the data dir)",
+    "program": "the default tenant's program file (default: the bundled demo program)",
+    "grpc_address": "gRPC listen address (default: 127.0.0.1:50051; port 0 picks a free port)",
+    "http_address": "HTTP gateway listen address (default: 127.0.0.1:8080)",
+    "gateway": "run the HTTP gateway beside the gRPC server",
+    "allow_plaintext": "allow plaintext on a non-loopback address",
+    "tls_cert_file": "PEM certificate chain: turns TLS on",
+    "tls_key_file": "PEM private key of the certificate",
+    "tls_client_ca_file": "PEM CA bundle: requires client certificates signed by it (mutual TLS)",
+    "shutdown_grace_s": "seconds in-flight calls get to finish on SIGTERM/SIGINT",
+}
+
+
+def _add_setting_flags(parser: argparse.ArgumentParser, names: Sequence[str] | None = None) -> None:
+    parser.add_argument("--config", metavar="FILE", help="a TOML file of settings (or LOYALTY_CONFIG)")
+    defaults = Settings()
+    for field in fields(Settings):
+        if names is not None and field.name not in names:
+            continue
+        flag = "--" + field.name.replace("_", "-")
+        default = getattr(defaults, field.name)
+        help_text = _HELP.get(field.name, f"default: {default}") + f"; env LOYALTY_{field.name.upper()}"
+        if isinstance(default, bool):
+            parser.add_argument(
+                flag, dest=field.name, action=argparse.BooleanOptionalAction, default=None, help=help_text
+            )
+        else:
+            parser.add_argument(
+                flag, dest=field.name, default=None, metavar=field.name.upper(), help=help_text
+            )
+
+
+def _settings_from(args: argparse.Namespace) -> Settings:
+    overrides = {field.name: getattr(args, field.name, None) for field in fields(Settings)}
+    return load_settings(config_file=args.config, overrides=overrides)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="loyalty", description="The loyalty engine.")
+    parser.add_argument("--version", action="version", version=f"loyalty {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the gRPC server (and the HTTP gateway)")
+    _add_setting_flags(serve)
+    serve.set_defaults(run=_cmd_serve)
+
+    migrate_cmd = commands.add_parser("migrate", help="apply database migrations and exit")
+    _add_setting_flags(migrate_cmd, ["data_dir", "database_url", "log_level"])
+    migrate_cmd.set_defaults(run=_cmd_migrate)
+
+    program = commands.add_parser("program", help="work with program files")
+    program_commands = program.add_subparsers(dest="program_command", required=True, metavar="COMMAND")
+    check = program_commands.add_parser("check", help="validate a program file")
+    check.add_argument("file", help="the program file (TOML)")
+    check.set_defaults(run=_cmd_program_check)
+
+    tenants = commands.add_parser("tenants", help="manage tenants (programs served by this engine)")
+    tenant_commands = tenants.add_subparsers(dest="tenants_command", required=True, metavar="COMMAND")
+    create = tenant_commands.add_parser("create", help="create a tenant with its own program file")
+    create.add_argument("code", help="the tenant code, e.g. Germany (shown as storeCode in events)")
+    create.add_argument(
+        "--program", dest="program_file", required=True, metavar="FILE", help="its program file"
+    )
+    create.add_argument("--name", help="a display name (default: the code)")
+    _add_setting_flags(create, ["data_dir", "database_url"])
+    create.set_defaults(run=_cmd_tenants_create)
+    list_cmd = tenant_commands.add_parser("list", help="list tenants as JSON lines")
+    _add_setting_flags(list_cmd, ["data_dir", "database_url"])
+    list_cmd.set_defaults(run=_cmd_tenants_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ConfigError as exc:
+        print(f"loyalty: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _run(coroutine_fn: Callable[[], Awaitable[int]]) -> int:
+    try:
+        import uvloop
+
+        return uvloop.run(coroutine_fn())
+    except ImportError:
+        return asyncio.run(coroutine_fn())
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings_from(args)
+    logs.configure(settings.log_level)
+
+    async def serve() -> int:
+        from loyalty_server.runtime.server import LoyaltyServer
+
+        server = LoyaltyServer(settings)
+        await server.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        gateway = await _start_gateway(settings, server.grpc_port) if settings.gateway else None
+        await stop.wait()
+        if gateway is not None:
+            await gateway.stop()
+        await server.stop()
+        return 0
+
+    return _run(serve)
+
+
+async def _start_gateway(settings: Settings, grpc_port: int) -> Any:
+    from loyalty_gateway.runner import GatewayRunner
+
+    runner = GatewayRunner(settings, grpc_target=f"127.0.0.1:{grpc_port}")
+    await runner.start()
+    return runner
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    async def work(engine: Any) -> None:
+        print(json.dumps({"migrated_to": await current_revision(engine)}))
+
+    return _with_migrated_engine(args, work)
+
+
+def _cmd_program_check(args: argparse.Namespace) -> int:
+    program = load_program_file(args.file)
+    summary = {
+        "ok": True,
+        "program": program.name,
+        "currencies": list(program.currencies),
+        "tiers": [level.id for level in program.tiers.levels]
+        + [custom.id for custom in program.tiers.custom],
+        "rules": len(program.rules),
+        "rewards": len(program.rewards),
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+def _with_migrated_engine(args: argparse.Namespace, work: Callable[[Any], Awaitable[None]]) -> int:
+    settings = _settings_from(args)
+
+    async def run() -> int:
+        from loyalty_server.runtime.server import check_database
+
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            await check_database(engine, settings.resolved_database_url)
+            await migrate(engine)
+            await work(engine)
+        finally:
+            await engine.dispose()
+        return 0
+
+    return _run(run)
+
+
+def _cmd_tenants_create(args: argparse.Namespace) -> int:
+    from loyalty_server.tenancy import create_tenant, ensure_default_tenant
+
+    load_program_file(args.program_file)  # a bad file fails before touching the database
+    program_toml = Path(args.program_file).read_text(encoding="utf-8")
+
+    async def work(engine: Any) -> None:
+        clock = SystemClock()
+        await ensure_default_tenant(engine, clock)
+        tenant = await create_tenant(engine, clock, args.code, args.name or args.code, program_toml)
+        print(
+            json.dumps(
+                {"code": tenant.code, "name": tenant.name, "created_at": tenant.created_at.isoformat()}
+            )
+        )
+
+    return _with_migrated_engine(args, work)
+
+
+def _cmd_tenants_list(args: argparse.Namespace) -> int:
+    from loyalty_server.tenancy import ensure_default_tenant, list_tenants
+
+    async def work(engine: Any) -> None:
+        await ensure_default_tenant(engine, SystemClock())
+        for tenant in await list_tenants(engine):
+            own_program = tenant.program_toml is not None
+            print(json.dumps({"code": tenant.code, "name": tenant.name, "own_program": own_program}))
+
+    return _with_migrated_engine(args, work)

@@ -1,0 +1,156 @@
+"""Settings: defaults, then a TOML file, then `LOYALTY_*` environment variables, then command-line flags.
+
+Every setting has one name used everywhere: the dataclass field `grpc_address` is the TOML key
+`grpc_address`, the variable `LOYALTY_GRPC_ADDRESS` and the flag `--grpc-address`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from loyalty_server.errors import ConfigError
+
+ENV_PREFIX = "LOYALTY_"
+DEMO_PROGRAM = Path(__file__).parent / "program" / "demo.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything `loyalty serve` can be told. Defaults need nothing: SQLite in the data dir, the demo."""
+
+    # Where state lives. An empty database_url means `sqlite:///<data_dir>/loyalty.db`.
+    data_dir: str = "data"
+    database_url: str = ""
+    program: str = ""  # the default tenant's program file; empty means the bundled demo program
+    # Listening addresses. Plaintext is refused on a non-loopback address unless allow_plaintext is set.
+    grpc_address: str = "127.0.0.1:50051"
+    http_address: str = "127.0.0.1:8080"
+    gateway: bool = True
+    allow_plaintext: bool = False
+    # TLS: a certificate and key turn TLS on; a client CA file makes client certificates mandatory (mTLS).
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_client_ca_file: str = ""
+    # Runtime limits.
+    shutdown_grace_s: float = 10.0
+    max_message_bytes: int = 4 * 1024 * 1024
+    max_concurrent_streams: int = 1000
+    keepalive_time_ms: int = 30_000
+    keepalive_timeout_ms: int = 10_000
+    # Database.
+    db_pool_size: int = 10
+    sqlite_busy_timeout_ms: int = 5_000
+    # Logging: "info" or "debug" etc.; JSON lines on stderr.
+    log_level: str = "info"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{Path(self.data_dir) / 'loyalty.db'}"
+
+    @property
+    def resolved_program(self) -> Path:
+        return Path(self.program) if self.program else DEMO_PROGRAM
+
+    @property
+    def tls_enabled(self) -> bool:
+        return bool(self.tls_cert_file or self.tls_key_file)
+
+
+def setting_names() -> list[str]:
+    return [f.name for f in fields(Settings)]
+
+
+def load_settings(
+    config_file: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Merge the layers; a value of None in `overrides` means "flag not given"."""
+    environ = os.environ if environ is None else environ
+    config_file = config_file or environ.get(f"{ENV_PREFIX}CONFIG") or None
+    values: dict[str, Any] = {}
+    if config_file:
+        values.update(_read_toml(Path(config_file)))
+    for name in setting_names():
+        raw = environ.get(ENV_PREFIX + name.upper())
+        if raw is not None:
+            values[name] = _coerce(name, raw, source=f"{ENV_PREFIX}{name.upper()}")
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = _coerce(name, value, source=f"--{name.replace('_', '-')}")
+    settings = Settings(**values)
+    _validate(settings)
+    return settings
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path}: not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: not valid TOML: {exc}") from None
+    known = set(setting_names())
+    unknown = sorted(set(document) - known)
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown setting {unknown[0]!r}")
+    return {key: _coerce(key, value, source=f"{path}: {key}") for key, value in document.items()}
+
+
+def _coerce(name: str, value: Any, *, source: str) -> Any:
+    default = getattr(Settings(), name)
+    try:
+        if isinstance(default, bool):
+            return _to_bool(value)
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError):
+        kind = type(default).__name__
+        raise ConfigError(f"{source}: expected {kind}, got {value!r}") from None
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(value)
+
+
+def _validate(settings: Settings) -> None:
+    for name in ("grpc_address", "http_address"):
+        split_address(getattr(settings, name), setting=name)
+    if bool(settings.tls_cert_file) != bool(settings.tls_key_file):
+        raise ConfigError("tls_cert_file and tls_key_file go together: give both or neither")
+    if settings.tls_client_ca_file and not settings.tls_enabled:
+        raise ConfigError("tls_client_ca_file (mutual TLS) needs tls_cert_file and tls_key_file")
+    positive = ("shutdown_grace_s", "max_message_bytes", "max_concurrent_streams", "db_pool_size")
+    for name in positive:
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{name}: must be positive, got {getattr(settings, name)}")
+
+
+def split_address(address: str, *, setting: str = "address") -> tuple[str, int]:
+    """'host:port' or '[v6]:port' -> (host, port); port 0 means "pick a free one"."""
+    host, sep, port_text = address.rpartition(":")
+    if not sep or not host or not port_text.isdigit() or int(port_text) > 65535:
+        raise ConfigError(f"{setting}: expected HOST:PORT, got {address!r}")
+    return host.strip("[]"), int(port_text)
+
+
+def replace(settings: Settings, **changes: Any) -> Settings:
+    return dataclasses.replace(settings, **changes)

@@ -1,0 +1,1 @@
+"""The grpc.aio server runtime: services, interceptors, TLS, health, reflection, shutdown."""

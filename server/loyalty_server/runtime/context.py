@@ -1,0 +1,24 @@
+"""What every servicer may use: settings, the database engine, the clock, programs, the shutdown signal."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from loyalty_server.clock import Clock
+from loyalty_server.config import Settings
+from loyalty_server.program import Program
+from loyalty_server.tenancy import Tenant
+
+
+@dataclass(slots=True)
+class AppContext:
+    settings: Settings
+    engine: AsyncEngine
+    clock: Clock
+    program: Program  # the configured program: the default tenant's
+    default_tenant: Tenant
+    # Set when the server begins to shut down: long-lived streams end on it instead of being cut.
+    shutting_down: asyncio.Event = field(default_factory=asyncio.Event)

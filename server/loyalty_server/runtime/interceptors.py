@@ -1,0 +1,165 @@
+"""The server's one interceptor for every call: a request id, rich errors, and a structured access log.
+
+Servicers stay thin: they raise `DomainError` and this turns it into a gRPC status with ErrorInfo
+(and BadRequest for bad fields). Anything unexpected becomes INTERNAL without leaking its text.
+The access log names the method, status code, duration and request id; never metadata, so a
+bearer token cannot end up in a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from loyalty_server.errors import DomainError
+from loyalty_server.logs import log_event, request_id_var
+from loyalty_server.runtime.rpc_status import simple_status, to_rpc_status
+
+logger = logging.getLogger("loyalty.rpc")
+REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def request_id_from(metadata: tuple[tuple[str, str | bytes], ...] | None) -> str:
+    """The caller's x-request-id when it is sane, else a fresh one (never trust it blindly into logs)."""
+    for key, value in metadata or ():
+        if key == REQUEST_ID_HEADER and isinstance(value, str) and _REQUEST_ID.match(value):
+            return value
+    return uuid.uuid4().hex
+
+
+class _CallOutcome:
+    """What the access log says about one call."""
+
+    def __init__(self, method: str, request_id: str) -> None:
+        self.method = method
+        self.request_id = request_id
+        self.code = grpc.StatusCode.OK
+        self.started = time.perf_counter()
+
+    def log(self, context: grpc.aio.ServicerContext) -> None:
+        duration_ms = round((time.perf_counter() - self.started) * 1000, 3)
+        level = logging.ERROR if self.code is grpc.StatusCode.INTERNAL else logging.INFO
+        log_event(
+            logger,
+            "rpc",
+            level,
+            method=self.method,
+            code=self.code.name,
+            duration_ms=duration_ms,
+            peer=context.peer(),
+        )
+
+
+async def _abort_for(exc: BaseException, outcome: _CallOutcome, context: grpc.aio.ServicerContext) -> None:
+    """Map an exception a servicer let escape to a status; always raises."""
+    if isinstance(exc, DomainError):
+        status = to_rpc_status(exc)
+    elif isinstance(exc, NotImplementedError):
+        status = simple_status(
+            grpc.StatusCode.UNIMPLEMENTED, "NOT_IMPLEMENTED", f"{outcome.method} is not implemented yet"
+        )
+    else:
+        log_event(logger, "unhandled error", logging.ERROR, method=outcome.method, error=type(exc).__name__)
+        logger.debug("unhandled error detail", exc_info=exc)
+        status = simple_status(grpc.StatusCode.INTERNAL, "INTERNAL", "internal error; see the server log")
+    outcome.code = status.code
+    await context.abort(status.code, status.details, status.trailing_metadata)
+
+
+def _wrap_unary(
+    behavior: Callable[[Any, grpc.aio.ServicerContext], Any], method: str
+) -> Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]:
+    async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        outcome = _CallOutcome(method, request_id_from(context.invocation_metadata()))
+        token = request_id_var.set(outcome.request_id)
+        try:
+            context.set_trailing_metadata(((REQUEST_ID_HEADER, outcome.request_id),))
+            result = behavior(request, context)
+            if inspect.isawaitable(result):
+                result = await result
+            outcome.code = context.code() or grpc.StatusCode.OK
+            return result
+        except grpc.aio.AbortError:
+            outcome.code = context.code() or grpc.StatusCode.UNKNOWN
+            raise
+        except asyncio.CancelledError:
+            outcome.code = _cancel_code(context)
+            raise
+        except Exception as exc:
+            await _abort_for(exc, outcome, context)
+        finally:
+            outcome.log(context)
+            request_id_var.reset(token)
+
+    return unary
+
+
+def _wrap_server_stream(
+    behavior: Callable[[Any, grpc.aio.ServicerContext], Any], method: str
+) -> Callable[[Any, grpc.aio.ServicerContext], AsyncIterator[Any]]:
+    async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        outcome = _CallOutcome(method, request_id_from(context.invocation_metadata()))
+        token = request_id_var.set(outcome.request_id)
+        try:
+            context.set_trailing_metadata(((REQUEST_ID_HEADER, outcome.request_id),))
+            result = behavior(request, context)
+            if hasattr(result, "__aiter__"):
+                async for item in result:
+                    yield item
+            elif inspect.isawaitable(result):
+                await result  # a handler that writes with context.write()
+            outcome.code = context.code() or grpc.StatusCode.OK
+        except grpc.aio.AbortError:
+            outcome.code = context.code() or grpc.StatusCode.UNKNOWN
+            raise
+        except asyncio.CancelledError:
+            outcome.code = _cancel_code(context)
+            raise
+        except Exception as exc:
+            await _abort_for(exc, outcome, context)
+        finally:
+            outcome.log(context)
+            request_id_var.reset(token)
+
+    return stream
+
+
+def _cancel_code(context: grpc.aio.ServicerContext) -> grpc.StatusCode:
+    remaining = context.time_remaining()
+    if remaining is not None and remaining <= 0:
+        return grpc.StatusCode.DEADLINE_EXCEEDED
+    return grpc.StatusCode.CANCELLED
+
+
+class CallInterceptor(grpc.aio.ServerInterceptor):
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None  # unknown method: grpc answers UNIMPLEMENTED itself
+        method = handler_call_details.method
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                _wrap_unary(handler.unary_unary, method),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                _wrap_server_stream(handler.unary_stream, method),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler  # client streaming is not part of our contract

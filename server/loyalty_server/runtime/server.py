@@ -1,0 +1,162 @@
+"""The grpc.aio server: start-up that fails fast, health and reflection, graceful shutdown.
+
+Start-up order: program file, database (reachable, migrated, default tenant), then the port.
+Anything wrong before the port opens is a `ConfigError`: one line, no half-started server.
+Shutdown: health goes NOT_SERVING, streams are told to end, in-flight calls get a grace period,
+then the database closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from loyalty_server.clock import Clock, SystemClock
+from loyalty_server.config import Settings
+from loyalty_server.errors import ConfigError
+from loyalty_server.logs import log_event
+from loyalty_server.program import load_program_file
+from loyalty_server.runtime.context import AppContext
+from loyalty_server.runtime.interceptors import CallInterceptor
+from loyalty_server.runtime.services import ServiceRegistration, loyalty_services
+from loyalty_server.runtime.tls import check_plaintext_allowed, server_credentials
+from loyalty_server.storage.engine import create_engine, display_url
+from loyalty_server.storage.migrate import migrate
+from loyalty_server.tenancy import ensure_default_tenant
+
+logger = logging.getLogger("loyalty.server")
+
+DB_CONNECT_TIMEOUT_S = 10.0
+
+
+def grpc_options(settings: Settings) -> list[tuple[str, int]]:
+    """Limits and keepalive fit for long-lived streams behind proxies and load balancers."""
+    return [
+        ("grpc.max_receive_message_length", settings.max_message_bytes),
+        ("grpc.max_send_message_length", settings.max_message_bytes),
+        ("grpc.max_concurrent_streams", settings.max_concurrent_streams),
+        # The server pings idle connections so dead peers are found and NATs keep the flow open.
+        ("grpc.keepalive_time_ms", settings.keepalive_time_ms),
+        ("grpc.keepalive_timeout_ms", settings.keepalive_timeout_ms),
+        ("grpc.keepalive_permit_without_calls", 1),
+        # Clients may ping as often as every 10 s, even with no call open, without being cut off.
+        ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000),
+        ("grpc.http2.max_ping_strikes", 2),
+        ("grpc.so_reuseport", 0),  # two servers must not silently share a port
+    ]
+
+
+async def check_database(engine: AsyncEngine, url: str) -> None:
+    try:
+        async with asyncio.timeout(DB_CONNECT_TIMEOUT_S), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except (OperationalError, DBAPIError, OSError, TimeoutError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"database {display_url(url)}: cannot connect ({reason})") from None
+
+
+class LoyaltyServer:
+    """One engine process's gRPC side. `start()` then `stop()`; `grpc_port` is known after start."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        services: Sequence[ServiceRegistration] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.services = list(loyalty_services() if services is None else services)
+        self.app: AppContext | None = None
+        self.grpc_port = 0
+        self._server: grpc.aio.Server | None = None
+        self._health = health.aio.HealthServicer()
+
+    async def start(self) -> None:
+        settings = self.settings
+        program = load_program_file(settings.resolved_program)
+        check_plaintext_allowed(settings, settings.grpc_address, "grpc_address")
+        credentials = server_credentials(settings)
+        engine = create_engine(
+            settings.resolved_database_url,
+            pool_size=settings.db_pool_size,
+            sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        )
+        try:
+            await check_database(engine, settings.resolved_database_url)
+            await migrate(engine)
+            default_tenant = await ensure_default_tenant(engine, self.clock)
+            self.app = AppContext(settings, engine, self.clock, program, default_tenant)
+            self._server = self._build_server()
+            self.grpc_port = self._bind(credentials)
+        except BaseException:
+            await engine.dispose()
+            raise
+        await self._server.start()
+        await self._set_serving(health_pb2.HealthCheckResponse.SERVING)
+        log_event(
+            logger,
+            "serving",
+            grpc_address=settings.grpc_address,
+            grpc_port=self.grpc_port,
+            tls=settings.tls_enabled,
+            mutual_tls=bool(settings.tls_client_ca_file),
+            database=display_url(settings.resolved_database_url),
+            program=program.name,
+        )
+
+    def _build_server(self) -> grpc.aio.Server:
+        assert self.app is not None
+        server = grpc.aio.server(interceptors=[CallInterceptor()], options=grpc_options(self.settings))
+        for service in self.services:
+            service.add_to_server(service.make_servicer(self.app), server)
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        names = [s.full_name for s in self.services]
+        names += [health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME]
+        reflection.enable_server_reflection(names, server)
+        return server
+
+    def _bind(self, credentials: grpc.ServerCredentials | None) -> int:
+        assert self._server is not None
+        address = self.settings.grpc_address
+        try:
+            if credentials is None:
+                port = self._server.add_insecure_port(address)
+            else:
+                port = self._server.add_secure_port(address, credentials)
+        except RuntimeError as exc:
+            raise ConfigError(f"grpc_address {address}: cannot listen ({exc})") from None
+        if port == 0:
+            raise ConfigError(f"grpc_address {address}: cannot listen (address in use or not local)")
+        return port
+
+    async def _set_serving(self, status: health_pb2.HealthCheckResponse.ServingStatus) -> None:
+        await self._health.set("", status)
+        for service in self.services:
+            await self._health.set(service.full_name, status)
+
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Drain and close. In-flight calls get `grace_s` (default: the setting) to finish."""
+        if self._server is None or self.app is None:
+            return
+        grace = self.settings.shutdown_grace_s if grace_s is None else grace_s
+        log_event(logger, "shutting down", grace_s=grace)
+        await self._health.enter_graceful_shutdown()  # every service answers NOT_SERVING from here on
+        self.app.shutting_down.set()
+        await self._server.stop(grace)
+        await self.app.engine.dispose()
+        self._server = None
+        log_event(logger, "stopped")
+
+    async def wait_for_termination(self) -> None:
+        assert self._server is not None
+        await self._server.wait_for_termination()

@@ -1,0 +1,96 @@
+"""The async engine: SQLite through aiosqlite (the embedded default) or PostgreSQL through asyncpg.
+
+Same code, same migrations for both. SQLite gets WAL, foreign keys and a busy timeout on every
+connection, and transactions whose BEGIN we emit ourselves, so a writer can take the write lock up
+front (`BEGIN IMMEDIATE`) instead of failing when it upgrades a read lock mid-transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from loyalty_server.errors import ConfigError
+
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+
+def parse_database_url(url: str) -> URL:
+    """Accept plain `sqlite:///path` / `postgresql://…` URLs and pick the async driver ourselves."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"database_url: not a database URL: {_hide_password(url)!r}") from None
+    backend = parsed.get_backend_name()
+    if backend not in _DRIVERS:
+        raise ConfigError(f"database_url: unsupported database {backend!r} (use sqlite or postgresql)")
+    if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise ConfigError("database_url: SQLite needs a file path (sqlite:///path/to/loyalty.db)")
+    return parsed.set(drivername=_DRIVERS[backend])
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def create_engine(url: str, *, pool_size: int = 10, sqlite_busy_timeout_ms: int = 5000) -> AsyncEngine:
+    parsed = parse_database_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        Path(parsed.database or "").parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(parsed, connect_args={"timeout": sqlite_busy_timeout_ms / 1000})
+        _configure_sqlite(engine, sqlite_busy_timeout_ms)
+        return engine
+    return create_async_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to SQLAlchemy's "begin" event below (pysqlite's own is too lazy).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        # FULL: a commit that returned survives a power cut, not only a process crash.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        assert mode in ("DEFERRED", "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+@contextlib.asynccontextmanager
+async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A transaction that will write: on SQLite it holds the write lock from its first statement."""
+    async with engine.connect() as connection:
+        if is_sqlite(engine):
+            await connection.execution_options(sqlite_begin="IMMEDIATE")
+        async with connection.begin():
+            yield connection
+
+
+def _hide_password(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable>"
+
+
+def display_url(url: str) -> str:
+    """A URL fit for logs and error messages: the password masked."""
+    return _hide_password(url)
