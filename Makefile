@@ -29,8 +29,10 @@ test: setup
 test-sqlite: setup
 	$(BIN)/pytest -m "not postgres"
 
-$(BUF): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+# buf comes from npm, pinned to an exact version in package.json (no lock file: its optional
+# per-platform packages make `npm ci` refuse a lock made on another platform).
+$(BUF): package.json
+	npm install --no-package-lock --no-audit --no-fund --loglevel=error
 	touch $(BUF)
 
 lint: setup $(BUF) buf-lint buf-breaking gen-check
