@@ -49,7 +49,7 @@ buf-lint: $(BUF)
 ## Breaking changes against the previous commit of main, once there is one with protos.
 buf-breaking: $(BUF)
 	@if git rev-parse --verify --quiet HEAD~1 >/dev/null && git cat-file -e HEAD~1:buf.yaml 2>/dev/null; then \
-		$(BUF) breaking --against '.git#ref=HEAD~1'; \
+		$(BUF) breaking --against '.git#ref=HEAD~1' && echo "buf breaking: no breaking change against HEAD~1"; \
 	else echo "buf breaking: no previous commit with protos; skipped"; fi
 
 ## Regenerate clients/python/loyalty/v1 from protos/loyalty/v1.

@@ -51,7 +51,11 @@ class GatewayRunner:
         return sock
 
     async def start(self) -> None:
-        sock = self._bind()
+        try:
+            sock = self._bind()
+        except ConfigError:
+            await self.channel.close()
+            raise
         self.port = sock.getsockname()[1]
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
         async with asyncio.timeout(STARTUP_TIMEOUT_S):

@@ -103,9 +103,11 @@ def _wrap_unary(
     return unary
 
 
-def _wrap_server_stream(
+def _wrap_stream(
     behavior: Callable[[Any, grpc.aio.ServicerContext], Any], method: str
 ) -> Callable[[Any, grpc.aio.ServicerContext], AsyncIterator[Any]]:
+    """Server-streaming (and, for reflection, bidirectional) calls: the request is passed through."""
+
     async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         outcome = _CallOutcome(method, request_id_from(context.invocation_metadata()))
         token = request_id_var.set(outcome.request_id)
@@ -158,8 +160,14 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                _wrap_server_stream(handler.unary_stream, method),
+                _wrap_stream(handler.unary_stream, method),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
-        return handler  # client streaming is not part of our contract
+        if handler.stream_stream:  # server reflection
+            return grpc.stream_stream_rpc_method_handler(
+                _wrap_stream(handler.stream_stream, method),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler  # client-streaming-only calls are not part of our contract
