@@ -18,6 +18,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from loyalty_server.config import DEMO_PROGRAM
+from loyalty_server.storage.migrate import head_revision
 
 LOYALTY = shutil.which("loyalty", path=str(Path(sys.executable).parent)) or "loyalty"
 START_TIMEOUT_S = 30
@@ -147,7 +148,7 @@ def test_serve_fails_fast_on_a_bad_program_file(tmp_path) -> None:
 def test_migrate(tmp_path, database_url) -> None:
     result = run_cli(tmp_path, "migrate", "--database-url", database_url)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["migrated_to"] == "0001"
+    assert json.loads(result.stdout)["migrated_to"] == head_revision()
 
 
 def test_program_check(tmp_path) -> None:

@@ -13,9 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from loyalty_server.clock import FakeClock
 from loyalty_server.config import DEMO_PROGRAM
 from loyalty_server.errors import ConfigError
+from loyalty_server.storage.all_tables import metadata
 from loyalty_server.storage.engine import create_engine, write_transaction
 from loyalty_server.storage.migrate import current_revision, head_revision, migrate
-from loyalty_server.storage.schema import DEFAULT_TENANT_CODE, events, metadata
+from loyalty_server.storage.schema import DEFAULT_TENANT_CODE, events
 from loyalty_server.tenancy import (
     create_tenant,
     ensure_default_tenant,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from loyalty_server.storage.schema import metadata
+from loyalty_server.storage.all_tables import metadata
 
 connection = context.config.attributes.get("connection")
 assert connection is not None, "run migrations through `loyalty migrate`, not the alembic CLI"

@@ -1,0 +1,1 @@
+"""The ledger: members, accounts, double-entry postings, lots and balances — the single source of truth."""

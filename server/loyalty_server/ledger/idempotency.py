@@ -1,0 +1,118 @@
+"""Idempotency keys: a replay of a write returns the first result; the same key with other content fails.
+
+`claim` runs first in the write transaction. The key row is inserted there, so a concurrent request
+with the same key waits on it (PostgreSQL: the unique index; SQLite: the write lock) and then sees
+the first result instead of doing the work twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_server.clock import Clock
+from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument
+from loyalty_server.storage.schema import idempotency_keys
+
+KEY_LENGTH_MAX = 128
+RETENTION = dt.timedelta(days=7)  # documented minimum is 24 hours; we keep a week
+
+
+def fingerprint(content: dict[str, Any]) -> bytes:
+    """A stable hash of what a request asks for (canonical JSON)."""
+    return hashlib.sha256(
+        json.dumps(content, sort_keys=True, separators=(",", ":"), default=str).encode()
+    ).digest()
+
+
+def check_key(key: str) -> None:
+    if not key or len(key) > KEY_LENGTH_MAX or not key.isascii() or not key.isprintable():
+        raise invalid_argument(
+            "REQUEST_ID_INVALID",
+            "request_id: 1-128 printable ASCII characters required",
+            FieldViolation("request_id", "1-128 printable ASCII characters"),
+        )
+
+
+async def claim(
+    connection: AsyncConnection,
+    clock: Clock,
+    *,
+    tenant_id: int,
+    scope: str,
+    key: str,
+    content: dict[str, Any],
+) -> dict[str, Any] | None:
+    """None: first time, go ahead (then `record` the result). A dict: the stored result of a replay."""
+    check_key(key)
+    digest = fingerprint(content)
+    stored = await _stored(connection, tenant_id, scope, key)
+    if stored is None:
+        now = clock.now()
+        try:
+            async with connection.begin_nested():
+                await connection.execute(
+                    insert(idempotency_keys).values(
+                        tenant_id=tenant_id,
+                        scope=scope,
+                        key=key,
+                        request_hash=digest,
+                        response=b"",
+                        created_at=now,
+                        expires_at=now + RETENTION,
+                    )
+                )
+            return None
+        except IntegrityError:
+            stored = await _stored(connection, tenant_id, scope, key)
+            assert stored is not None
+    request_hash, response = stored
+    if request_hash != digest:
+        raise DomainError(
+            ErrorKind.ALREADY_EXISTS,
+            "IDEMPOTENCY_KEY_REUSED",
+            "this request_id was used for a different request",
+            metadata={"request_id": key},
+        )
+    if not response:
+        raise DomainError(
+            ErrorKind.ABORTED,
+            "REQUEST_IN_PROGRESS",
+            "the first request with this request_id is still running",
+        )
+    return json.loads(response)
+
+
+async def record(
+    connection: AsyncConnection, *, tenant_id: int, scope: str, key: str, result: dict[str, Any]
+) -> None:
+    await connection.execute(
+        update(idempotency_keys)
+        .where(
+            idempotency_keys.c.tenant_id == tenant_id,
+            idempotency_keys.c.scope == scope,
+            idempotency_keys.c.key == key,
+        )
+        .values(response=json.dumps(result, sort_keys=True).encode())
+    )
+
+
+async def _stored(
+    connection: AsyncConnection, tenant_id: int, scope: str, key: str
+) -> tuple[bytes, bytes] | None:
+    row = (
+        await connection.execute(
+            select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
+                idempotency_keys.c.tenant_id == tenant_id,
+                idempotency_keys.c.scope == scope,
+                idempotency_keys.c.key == key,
+            )
+        )
+    ).first()
+    return (bytes(row.request_hash), bytes(row.response)) if row else None

@@ -1,0 +1,331 @@
+"""The ledger on SQLite and PostgreSQL: members, earning, spending, lots, expiry, replays, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from loyalty_server.clock import FakeClock
+from loyalty_server.config import DEMO_PROGRAM
+from loyalty_server.errors import DomainError, ErrorKind
+from loyalty_server.ledger.book import Entry
+from loyalty_server.ledger.members import lookup_member
+from loyalty_server.ledger.operations import Ledger
+from loyalty_server.ledger.tables import ledger_transactions, lots, postings
+from loyalty_server.program import load_program_file
+from loyalty_server.storage.engine import create_engine
+from loyalty_server.storage.migrate import migrate
+from loyalty_server.storage.schema import events
+from loyalty_server.tenancy import create_tenant, ensure_default_tenant
+from tests.ledger_invariants import check_invariants
+
+START = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+PROGRAM = load_program_file(DEMO_PROGRAM)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+async def engine(database_url: str):
+    engine = create_engine(database_url)
+    await migrate(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def tenant_id(engine, clock) -> int:
+    return (await ensure_default_tenant(engine, clock)).id
+
+
+@pytest.fixture
+def ledger(engine, clock) -> Ledger:
+    return Ledger(engine, clock, lambda _tenant_id: PROGRAM)
+
+
+def entry(request_id: str, origin_id: str | None = None, origin_type: str = "bulk_award") -> Entry:
+    return Entry(
+        origin_type=origin_type, origin_id=origin_id or request_id, reason_code="TEST", request_id=request_id
+    )
+
+
+async def test_enroll_look_up_and_uniqueness(ledger, engine, tenant_id) -> None:
+    member = await ledger.enroll(tenant_id, request_id="r1", email="Ada@Example.com", phone="+4915112345678")
+    assert member.member_id.startswith("m_")
+    assert len(member.loyalty_id) == 12
+    assert member.loyalty_id.isdigit()
+    assert member.email == "ada@example.com"
+    assert member.time_zone == PROGRAM.default_time_zone
+    async with engine.connect() as connection:
+        assert (
+            await lookup_member(connection, tenant_id, email="ADA@example.com")
+        ).member_id == member.member_id
+        assert (
+            await lookup_member(connection, tenant_id, loyalty_id=member.loyalty_id)
+        ).member_id == member.member_id
+        assert (
+            await lookup_member(connection, tenant_id, phone="+4915112345678")
+        ).member_id == member.member_id
+    with pytest.raises(DomainError) as raised:
+        await ledger.enroll(tenant_id, request_id="r2", email="ada@example.com")
+    assert (raised.value.kind, raised.value.reason) == (ErrorKind.ALREADY_EXISTS, "EMAIL_TAKEN")
+    # A replay of the first enrollment returns the same member and enrolls no one new.
+    assert (
+        await ledger.enroll(tenant_id, request_id="r1", email="Ada@Example.com", phone="+4915112345678")
+    ) == member
+    with pytest.raises(DomainError, match="different request") as raised:
+        await ledger.enroll(tenant_id, request_id="r1", email="other@example.com")
+    assert raised.value.reason == "IDEMPOTENCY_KEY_REUSED"
+    async with engine.connect() as connection:
+        enrolled = (
+            await connection.execute(select(func.count()).where(events.c.type == "member.enrolled"))
+        ).scalar()
+    assert enrolled == 1
+
+
+async def test_two_tenants_keep_the_same_email_and_card_apart(ledger, engine, clock, tenant_id) -> None:
+    germany = await create_tenant(engine, clock, "Germany", "Germany", DEMO_PROGRAM.read_text())
+    here = await ledger.enroll(tenant_id, request_id="same", email="ada@example.com", loyalty_id="CARD-1")
+    there = await ledger.enroll(germany.id, request_id="same", email="ada@example.com", loyalty_id="CARD-1")
+    assert here.member_id != there.member_id
+    await ledger.earn(
+        tenant_id, here.member_id, currency="permanent", points=100, source_id="bonus", entry=entry("e1")
+    )
+    with pytest.raises(DomainError) as raised:  # one tenant cannot reach the other's member
+        await ledger.balance(germany.id, here.member_id)
+    assert raised.value.reason == "MEMBER_NOT_FOUND"
+    assert (await ledger.balance(germany.id, there.member_id)).total_available == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"email": "not-an-email"}, None),
+        ({"phone": "0151 123"}, "phone"),
+        ({"time_zone": "Mars/Base"}, "time_zone"),
+        ({"loyalty_id": "has space"}, "loyalty_id"),
+    ],
+)
+async def test_enroll_refuses_bad_fields(ledger, tenant_id, fields, field) -> None:
+    with pytest.raises(DomainError) as raised:
+        await ledger.enroll(tenant_id, request_id="bad", **fields)
+    assert raised.value.kind is ErrorKind.INVALID_ARGUMENT
+    if field:
+        assert [v.field for v in raised.value.field_violations] == [field]
+
+
+async def test_earn_spend_and_balance(ledger, engine, tenant_id) -> None:
+    member = await ledger.enroll(tenant_id, request_id="m")
+    earned = await ledger.earn(
+        tenant_id,
+        member.member_id,
+        currency="permanent",
+        points=500,
+        source_id="healthy_choice",
+        entry=entry("e1"),
+    )
+    assert (earned.points, earned.available_after, earned.expires_at) == (500, 500, None)
+    await ledger.earn(
+        tenant_id, member.member_id, currency="permanent", points=200, source_id="purchase", entry=entry("e2")
+    )
+    spent = await ledger.spend(
+        tenant_id,
+        member.member_id,
+        currency="permanent",
+        points=600,
+        entry=entry("s1", origin_type="redemption"),
+    )
+    assert (spent.points, spent.available_after) == (-600, 100)
+    balance = await ledger.balance(tenant_id, member.member_id)
+    permanent, temporary = balance.currencies
+    assert (permanent.available, permanent.lifetime_earned, permanent.lifetime_spent) == (100, 700, 600)
+    # Soonest-expiring first; among never-expiring lots the oldest first: healthy_choice went first.
+    assert permanent.sources == {"healthy_choice": (500, 0), "purchase": (200, 100)}
+    assert (temporary.currency, temporary.available) == ("temporary", 0)
+    assert balance.total_available == 100
+    await check_invariants(engine)
+
+
+async def test_insufficient_points_writes_nothing(ledger, engine, tenant_id) -> None:
+    member = await ledger.enroll(tenant_id, request_id="m")
+    await ledger.earn(
+        tenant_id, member.member_id, currency="permanent", points=50, source_id="bonus", entry=entry("e")
+    )
+    async with engine.connect() as connection:
+        before = (await connection.execute(select(func.count()).select_from(ledger_transactions))).scalar()
+    with pytest.raises(DomainError) as raised:
+        await ledger.spend(tenant_id, member.member_id, currency="permanent", points=51, entry=entry("s"))
+    assert (raised.value.kind, raised.value.reason) == (ErrorKind.FAILED_PRECONDITION, "INSUFFICIENT_POINTS")
+    assert raised.value.metadata["available_points"] == "50"
+    async with engine.connect() as connection:
+        assert (
+            await connection.execute(select(func.count()).select_from(ledger_transactions))
+        ).scalar() == before
+    # The refused request id was not used up: the same id may now succeed with a valid request.
+    await ledger.spend(tenant_id, member.member_id, currency="permanent", points=50, entry=entry("s"))
+
+
+@pytest.mark.parametrize(
+    ("points", "currency", "reason"),
+    [
+        (0, "permanent", "INVALID_AMOUNT"),
+        (-5, "permanent", "INVALID_AMOUNT"),
+        (10, "gold", "UNKNOWN_CURRENCY"),
+    ],
+)
+async def test_bad_amounts_and_currencies(ledger, tenant_id, points, currency, reason) -> None:
+    member = await ledger.enroll(tenant_id, request_id="m")
+    for call in (ledger.earn, ledger.spend):
+        kwargs = {"source_id": "bonus"} if call == ledger.earn else {}
+        with pytest.raises(DomainError) as raised:
+            await call(
+                tenant_id, member.member_id, currency=currency, points=points, entry=entry("x"), **kwargs
+            )
+        assert raised.value.reason == reason
+
+
+async def test_replays_change_nothing_and_reuse_is_refused(ledger, engine, tenant_id) -> None:
+    member = await ledger.enroll(tenant_id, request_id="m")
+    first = await ledger.earn(
+        tenant_id, member.member_id, currency="permanent", points=30, source_id="bonus", entry=entry("e")
+    )
+    again = await ledger.earn(
+        tenant_id, member.member_id, currency="permanent", points=30, source_id="bonus", entry=entry("e")
+    )
+    assert again == first
+    assert (await ledger.balance(tenant_id, member.member_id)).total_available == 30
+    with pytest.raises(DomainError) as raised:
+        await ledger.earn(
+            tenant_id, member.member_id, currency="permanent", points=31, source_id="bonus", entry=entry("e")
+        )
+    assert (raised.value.kind, raised.value.reason) == (ErrorKind.ALREADY_EXISTS, "IDEMPOTENCY_KEY_REUSED")
+    await check_invariants(engine)
+
+
+async def test_temporary_points_expire_in_order_with_an_expiry_transaction(
+    ledger, engine, clock, tenant_id
+) -> None:
+    member = await ledger.enroll(tenant_id, request_id="m")
+    await ledger.earn(
+        tenant_id, member.member_id, currency="temporary", points=100, source_id="bonus", entry=entry("old")
+    )
+    clock.advance(dt.timedelta(days=10))
+    await ledger.earn(
+        tenant_id, member.member_id, currency="temporary", points=100, source_id="bonus", entry=entry("new")
+    )
+    # The spend takes the soonest-expiring (older) lot first.
+    await ledger.spend(tenant_id, member.member_id, currency="temporary", points=60, entry=entry("s"))
+    clock.advance(dt.timedelta(days=80, seconds=1))  # the old lot (90 days) is now expired, the new one not
+    temporary = (await ledger.balance(tenant_id, member.member_id)).currencies[1]
+    assert (temporary.available, temporary.lifetime_expired, temporary.lifetime_spent) == (100, 40, 60)
+    clock.advance(dt.timedelta(days=10))
+    temporary = (await ledger.balance(tenant_id, member.member_id)).currencies[1]
+    assert (temporary.available, temporary.lifetime_expired) == (0, 140)
+    async with engine.connect() as connection:
+        kinds = (
+            await connection.execute(
+                select(ledger_transactions.c.type, ledger_transactions.c.points).order_by(
+                    ledger_transactions.c.id
+                )
+            )
+        ).all()
+    assert [tuple(k) for k in kinds] == [
+        ("earn", 100),
+        ("earn", 100),
+        ("spend", -60),
+        ("expire", -40),
+        ("expire", -100),
+    ]
+    await check_invariants(engine)
+
+
+async def test_pending_points_become_spendable_when_the_window_closes(
+    ledger, engine, clock, tenant_id
+) -> None:
+    member = await ledger.enroll(tenant_id, request_id="m")
+    booked = await ledger.earn(
+        tenant_id,
+        member.member_id,
+        currency="permanent",
+        points=80,
+        source_id="purchase",
+        entry=entry("p"),
+        pending_days=30,
+    )
+    assert booked.pending_until == START + dt.timedelta(days=30)
+    permanent = (await ledger.balance(tenant_id, member.member_id)).currencies[0]
+    assert (permanent.available, permanent.pending) == (0, 80)
+    with pytest.raises(DomainError, match=r"^1 permanent points asked, 0 available$"):
+        await ledger.spend(tenant_id, member.member_id, currency="permanent", points=1, entry=entry("s1"))
+    clock.advance(dt.timedelta(days=30))
+    permanent = (await ledger.balance(tenant_id, member.member_id)).currencies[0]
+    assert (permanent.available, permanent.pending) == (80, 0)
+    await ledger.spend(tenant_id, member.member_id, currency="permanent", points=80, entry=entry("s2"))
+    await check_invariants(engine)
+
+
+async def test_vip_temporary_points_never_expire(ledger, engine, clock, tenant_id) -> None:
+    from loyalty_server.ledger.tables import members
+
+    member = await ledger.enroll(tenant_id, request_id="m")
+    async with engine.begin() as connection:
+        await connection.execute(
+            members.update().where(members.c.member_id == member.member_id).values(custom_tier_id="vip")
+        )
+    booked = await ledger.earn(
+        tenant_id, member.member_id, currency="temporary", points=10, source_id="bonus", entry=entry("e")
+    )
+    assert booked.expires_at is None
+
+
+async def test_fifty_concurrent_spends_against_ten_spends_worth(ledger, engine, tenant_id) -> None:
+    member = await ledger.enroll(tenant_id, request_id="m")
+    await ledger.earn(
+        tenant_id, member.member_id, currency="permanent", points=100, source_id="bonus", entry=entry("e")
+    )
+
+    async def spend(index: int) -> object:
+        return await ledger.spend(
+            tenant_id, member.member_id, currency="permanent", points=10, entry=entry(f"s{index}")
+        )
+
+    outcomes = await asyncio.gather(*(spend(index) for index in range(50)), return_exceptions=True)
+    refused = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    assert len(outcomes) - len(refused) == 10
+    assert {getattr(error, "reason", repr(error)) for error in refused} == {"INSUFFICIENT_POINTS"}
+    assert (await ledger.balance(tenant_id, member.member_id)).total_available == 0
+    await check_invariants(engine)
+
+
+async def test_concurrent_replays_of_one_request_count_once(ledger, engine, tenant_id) -> None:
+    member = await ledger.enroll(tenant_id, request_id="m")
+    results = await asyncio.gather(
+        *(
+            ledger.earn(
+                tenant_id,
+                member.member_id,
+                currency="permanent",
+                points=7,
+                source_id="bonus",
+                entry=entry("same"),
+            )
+            for _ in range(10)
+        ),
+        return_exceptions=True,
+    )
+    booked = [r for r in results if not isinstance(r, BaseException)]
+    # Each replay either returns the first result or is told the first is still in progress.
+    assert all(
+        isinstance(r, DomainError) and r.reason == "REQUEST_IN_PROGRESS" for r in results if r not in booked
+    )
+    assert len({b.transaction_id for b in booked}) == 1
+    assert (await ledger.balance(tenant_id, member.member_id)).total_available == 7
+    async with engine.connect() as connection:
+        assert (await connection.execute(select(func.count()).select_from(lots))).scalar() == 1
+        assert (await connection.execute(select(func.count()).select_from(postings))).scalar() == 2
