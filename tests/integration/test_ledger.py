@@ -329,3 +329,112 @@ async def test_concurrent_replays_of_one_request_count_once(ledger, engine, tena
     async with engine.connect() as connection:
         assert (await connection.execute(select(func.count()).select_from(lots))).scalar() == 1
         assert (await connection.execute(select(func.count()).select_from(postings))).scalar() == 2
+
+
+# --- holds ---------------------------------------------------------------------------------------
+
+
+async def _member_with(ledger, tenant_id, points: int):
+    member = await ledger.enroll(tenant_id, request_id="m")
+    await ledger.earn(
+        tenant_id, member.member_id, currency="permanent", points=points, source_id="bonus", entry=entry("e")
+    )
+    return member
+
+
+async def _available(ledger, tenant_id, member) -> tuple[int, int]:
+    permanent = (await ledger.balance(tenant_id, member.member_id)).currencies[0]
+    return permanent.available, permanent.held
+
+
+async def test_hold_then_partial_capture_releases_the_rest(ledger, engine, tenant_id) -> None:
+    member = await _member_with(ledger, tenant_id, 100)
+    hold = await ledger.create_hold(
+        tenant_id, member.member_id, currency="permanent", points=60, request_id="h"
+    )
+    assert (hold.status, hold.points) == ("active", 60)
+    assert await _available(ledger, tenant_id, member) == (40, 60)
+    with pytest.raises(DomainError, match="points asked") as raised:  # held points cannot be spent twice
+        await ledger.spend(tenant_id, member.member_id, currency="permanent", points=41, entry=entry("s"))
+    assert raised.value.reason == "INSUFFICIENT_POINTS"
+    captured, booked = await ledger.capture_hold(tenant_id, hold.hold_id, request_id="c", points=45)
+    assert (captured.status, captured.captured_points, booked.points) == ("captured", 45, -45)
+    assert captured.capture_transaction_id == booked.transaction_id
+    assert await _available(ledger, tenant_id, member) == (55, 0)
+    # A replay of the capture returns the same result; a second capture is refused.
+    assert (await ledger.capture_hold(tenant_id, hold.hold_id, request_id="c", points=45))[1] == booked
+    with pytest.raises(DomainError, match="is captured") as raised:
+        await ledger.capture_hold(tenant_id, hold.hold_id, request_id="c2")
+    assert (raised.value.kind, raised.value.reason) == (ErrorKind.FAILED_PRECONDITION, "HOLD_CAPTURED")
+    await check_invariants(engine)
+
+
+async def test_capture_more_than_held_is_refused(ledger, tenant_id) -> None:
+    member = await _member_with(ledger, tenant_id, 100)
+    hold = await ledger.create_hold(
+        tenant_id, member.member_id, currency="permanent", points=10, request_id="h"
+    )
+    with pytest.raises(DomainError, match="exceeds the hold") as raised:
+        await ledger.capture_hold(tenant_id, hold.hold_id, request_id="c", points=11)
+    assert raised.value.reason == "CAPTURE_EXCEEDS_HOLD"
+    assert (await ledger.get_hold(tenant_id, hold.hold_id)).status == "active"
+
+
+async def test_void_releases_and_expiry_releases(ledger, engine, clock, tenant_id) -> None:
+    member = await _member_with(ledger, tenant_id, 100)
+    voided = await ledger.create_hold(
+        tenant_id, member.member_id, currency="permanent", points=30, request_id="h1"
+    )
+    assert (await ledger.void_hold(tenant_id, voided.hold_id, request_id="v")).status == "voided"
+    with pytest.raises(DomainError, match="is voided"):
+        await ledger.capture_hold(tenant_id, voided.hold_id, request_id="c1")
+    lapsing = await ledger.create_hold(
+        tenant_id, member.member_id, currency="permanent", points=70, request_id="h2", ttl_s=60
+    )
+    assert await _available(ledger, tenant_id, member) == (30, 70)
+    clock.advance(dt.timedelta(seconds=60))
+    assert await _available(ledger, tenant_id, member) == (100, 0)
+    assert (await ledger.get_hold(tenant_id, lapsing.hold_id)).status == "expired"
+    with pytest.raises(DomainError) as raised:
+        await ledger.capture_hold(tenant_id, lapsing.hold_id, request_id="c2")
+    assert raised.value.reason == "HOLD_EXPIRED"
+    async with engine.connect() as connection:
+        kinds = (await connection.execute(select(events.c.type).order_by(events.c.sequence))).scalars().all()
+    assert kinds[-3:] == ["hold.voided", "hold.created", "hold.expired"]
+    await check_invariants(engine)
+
+
+async def test_unknown_hold_and_other_tenants_hold(ledger, engine, clock, tenant_id) -> None:
+    member = await _member_with(ledger, tenant_id, 100)
+    hold = await ledger.create_hold(
+        tenant_id, member.member_id, currency="permanent", points=5, request_id="h"
+    )
+    other = await create_tenant(engine, clock, "Other", "Other", DEMO_PROGRAM.read_text())
+    for tenant, hold_id in ((tenant_id, "h_missing"), (other.id, hold.hold_id)):
+        with pytest.raises(DomainError) as raised:
+            await ledger.capture_hold(tenant, hold_id, request_id="c")
+        assert (raised.value.kind, raised.value.reason) == (ErrorKind.NOT_FOUND, "HOLD_NOT_FOUND")
+
+
+async def test_concurrent_holds_and_spends_never_overdraw(ledger, engine, tenant_id) -> None:
+    member = await _member_with(ledger, tenant_id, 100)
+
+    async def hold(index: int) -> object:
+        return await ledger.create_hold(
+            tenant_id, member.member_id, currency="permanent", points=10, request_id=f"h{index}"
+        )
+
+    async def spend(index: int) -> object:
+        return await ledger.spend(
+            tenant_id, member.member_id, currency="permanent", points=10, entry=entry(f"s{index}")
+        )
+
+    outcomes = await asyncio.gather(
+        *(hold(i) for i in range(20)), *(spend(i) for i in range(20)), return_exceptions=True
+    )
+    assert sum(not isinstance(outcome, BaseException) for outcome in outcomes) == 10
+    assert await _available(ledger, tenant_id, member) == (
+        0,
+        sum(10 for outcome in outcomes[:20] if not isinstance(outcome, BaseException)),
+    )
+    await check_invariants(engine)

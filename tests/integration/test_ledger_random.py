@@ -1,8 +1,8 @@
 """A seeded random walk over the ledger, checking the invariants after every step.
 
-Operations so far: enroll, earn (both currencies, sometimes pending), spend, replay, a clock jump
-(which makes lots expire and pending windows close). Holds, captures, voids and reversals join the
-walk as they land. The seed is printed on failure: `LEDGER_SEED=<n> pytest -k random` replays it.
+Operations so far: enroll, earn (both currencies, sometimes pending), spend, hold, capture (whole
+or part), void, replay, a clock jump (lots expire, pending windows close, holds lapse). Reversals
+join the walk as they land. The seed is printed on failure: `LEDGER_SEED=<n> pytest -k random` replays it.
 """
 
 from __future__ import annotations
@@ -44,9 +44,10 @@ async def test_random_walk_keeps_the_invariants(database_url: str) -> None:
             (await ledger.enroll(tenant_id, request_id=f"enroll-{i}")).member_id for i in range(MEMBERS)
         ]
         done: list[tuple[str, dict]] = []  # (operation, kwargs) of successful writes, for replays
+        holds: list[str] = []
         for step in range(STEPS):
             try:
-                await _step(rng, ledger, clock, tenant_id, members, done, step)
+                await _step(rng, ledger, clock, tenant_id, members, done, holds, step)
                 await check_invariants(engine)
             except AssertionError as failure:
                 raise AssertionError(f"LEDGER_SEED={seed} step {step}: {failure}") from failure
@@ -54,7 +55,9 @@ async def test_random_walk_keeps_the_invariants(database_url: str) -> None:
         await engine.dispose()
 
 
-async def _step(rng, ledger: Ledger, clock: FakeClock, tenant_id: int, members, done, step: int) -> None:
+async def _step(
+    rng, ledger: Ledger, clock: FakeClock, tenant_id: int, members, done, holds, step: int
+) -> None:
     roll = rng.random()
     if roll < 0.1:
         clock.advance(dt.timedelta(days=rng.choice([1, 7, 29, 45, 91])))
@@ -68,8 +71,36 @@ async def _step(rng, ledger: Ledger, clock: FakeClock, tenant_id: int, members, 
         assert [c.lifetime_earned for c in before.currencies] == [c.lifetime_earned for c in after.currencies]
         assert [c.lifetime_spent for c in before.currencies] == [c.lifetime_spent for c in after.currencies]
         return
+    if roll < 0.35 and holds:
+        hold_id = rng.choice(holds)
+        try:
+            if rng.random() < 0.6:
+                await ledger.capture_hold(
+                    tenant_id, hold_id, request_id=f"c{step}", points=rng.choice([None, 1])
+                )
+            else:
+                await ledger.void_hold(tenant_id, hold_id, request_id=f"v{step}")
+        except DomainError as refused:
+            if refused.reason not in ("HOLD_CAPTURED", "HOLD_VOIDED", "HOLD_EXPIRED"):
+                raise
+        return
     member_id = rng.choice(members)
     currency = rng.choice(CURRENCIES)
+    if roll < 0.45:
+        try:
+            hold = await ledger.create_hold(
+                tenant_id,
+                member_id,
+                currency=currency,
+                points=rng.randint(1, 200),
+                request_id=f"h{step}",
+                ttl_s=rng.choice([60, 3600, 86400 * 3]),
+            )
+            holds.append(hold.hold_id)
+        except DomainError as refused:
+            if refused.reason != "INSUFFICIENT_POINTS":
+                raise
+        return
     entry = Entry(origin_type="bulk_award", origin_id=f"o{step}", reason_code="RANDOM", request_id=f"r{step}")
     if roll < 0.6:
         kwargs = {

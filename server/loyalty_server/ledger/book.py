@@ -24,7 +24,7 @@ from loyalty_server.clock import Clock
 from loyalty_server.errors import DomainError, ErrorKind
 from loyalty_server.ledger.lots import LotView, allocate_spend
 from loyalty_server.ledger.members import Member
-from loyalty_server.ledger.tables import accounts, ledger_transactions, lots, postings, source_balances
+from loyalty_server.ledger.tables import accounts, holds, ledger_transactions, lots, postings, source_balances
 
 POINTS_MAX = 10**12  # one transaction never moves more than this
 SETTLE_LOTS_MAX = 10_000  # lots one settlement handles; the rest on the next read or job run
@@ -307,14 +307,8 @@ async def debit(
     assert 0 < points <= POINTS_MAX
     now = clock.now()
     account = await settle(connection, clock, member, currency)
+    _require_available(account, points, currency)
     available = available_of(account)
-    if points > available:
-        raise DomainError(
-            ErrorKind.FAILED_PRECONDITION,
-            "INSUFFICIENT_POINTS",
-            f"{points} {currency} points asked, {available} available",
-            metadata={"available_points": str(available), "currency": currency},
-        )
     redemption_pk = await program_account_pk(connection, member.tenant_id, "redemption", currency, now)
     transaction_pk, transaction_id = await _insert_transaction(
         connection,
@@ -343,22 +337,40 @@ async def debit(
     )
 
 
-async def settle(connection: AsyncConnection, clock: Clock, member: Member, currency: str) -> RowMapping:
-    """Lock the account and bring it up to now: matured pending lots become spendable, due lots expire.
+@dataclass(slots=True)
+class Settlement:
+    """What settling an account did, so the caller can announce it (points.expired, hold.expired)."""
 
-    Returns the locked, settled account row.
-    """
+    account: RowMapping  # the locked account row, as of after settling
+    expired: list[Booked]
+    expired_holds: list[RowMapping]
+
+
+async def settle(connection: AsyncConnection, clock: Clock, member: Member, currency: str) -> RowMapping:
+    """Lock the account and bring it up to now; returns the locked, settled account row."""
+    return (await settle_account(connection, clock, member, currency)).account
+
+
+async def settle_account(
+    connection: AsyncConnection, clock: Clock, member: Member, currency: str
+) -> Settlement:
+    """Lock the account and bring it up to now: matured pending lots become spendable, due lots
+    expire (one expiry transaction each), holds past their TTL are released."""
     now = clock.now()
     account = await lock_member_account(connection, member, currency, now)
     if account["settle_at"] is None or account["settle_at"] > now:
-        return account
+        return Settlement(account, [], [])
     await _release_pending(connection, account, now)
-    await _expire_due_lots(connection, clock, member, account, now)
+    expired = await _expire_due_lots(connection, clock, member, account, now)
+    expired_holds = await _expire_holds(connection, account, now)
     next_due = await _next_settle_at(connection, account["id"])
     await connection.execute(
         update(accounts).where(accounts.c.id == account["id"]).values(settle_at=next_due, updated_at=now)
     )
-    return (await connection.execute(select(accounts).where(accounts.c.id == account["id"]))).mappings().one()
+    account = (
+        (await connection.execute(select(accounts).where(accounts.c.id == account["id"]))).mappings().one()
+    )
+    return Settlement(account, expired, expired_holds)
 
 
 async def _release_pending(connection: AsyncConnection, account: RowMapping, now: dt.datetime) -> None:
@@ -379,7 +391,7 @@ async def _release_pending(connection: AsyncConnection, account: RowMapping, now
 
 async def _expire_due_lots(
     connection: AsyncConnection, clock: Clock, member: Member, account: RowMapping, now: dt.datetime
-) -> None:
+) -> list[Booked]:
     """One expiry transaction per due lot (member -available, program/expiry +available)."""
     due = (
         await connection.execute(
@@ -390,13 +402,14 @@ async def _expire_due_lots(
         )
     ).all()
     if not due:
-        return
+        return []
     currency = account["currency"]
+    booked: list[Booked] = []
     expiry_pk = await program_account_pk(connection, member.tenant_id, "expiry", currency, now)
     total = still_pending = 0
     for lot in due:
         entry = Entry(origin_type="expiry", origin_id=str(lot.id), reason_code="EXPIRED")
-        await _insert_transaction(
+        transaction_pk, transaction_id = await _insert_transaction(
             connection,
             member,
             kind="expire",
@@ -413,6 +426,19 @@ async def _expire_due_lots(
             connection, member.tenant_id, account["id"], lot.source_id, earned=0, remaining=-lot.available
         )
         total += lot.available
+        booked.append(
+            Booked(
+                transaction_pk,
+                transaction_id,
+                "expire",
+                currency,
+                -lot.available,
+                lot.source_id,
+                lot.expires_at,
+                None,
+                available_of(account) - total,
+            )
+        )
         if lot.pending_until is not None:  # expired before its return window closed
             still_pending += lot.available
     await connection.execute(
@@ -424,13 +450,135 @@ async def _expire_due_lots(
             lifetime_expired=accounts.c.lifetime_expired + total,
         )
     )
+    return booked
 
 
 async def _next_settle_at(connection: AsyncConnection, account_pk: int) -> dt.datetime | None:
     live = and_(lots.c.account_pk == account_pk, lots.c.available > 0)
     next_pending = (await connection.execute(select(func.min(lots.c.pending_until)).where(live))).scalar()
     next_expiry = (await connection.execute(select(func.min(lots.c.expires_at)).where(live))).scalar()
-    return _earliest(_aware(next_pending), _aware(next_expiry))
+    active_holds = and_(holds.c.account_pk == account_pk, holds.c.status == "active")
+    next_hold = (await connection.execute(select(func.min(holds.c.expires_at)).where(active_holds))).scalar()
+    return _earliest(_aware(next_pending), _aware(next_expiry), _aware(next_hold))
+
+
+# --- holds ---------------------------------------------------------------------------------------
+
+
+def new_hold_id() -> str:
+    return "h_" + secrets.token_hex(10)
+
+
+async def place_hold(
+    connection: AsyncConnection,
+    clock: Clock,
+    member: Member,
+    *,
+    currency: str,
+    points: int,
+    expires_at: dt.datetime,
+    reference: str = "",
+    description: str = "",
+) -> RowMapping:
+    """Reserve points: they stay posted but are no longer available. INSUFFICIENT_POINTS if short."""
+    assert 0 < points <= POINTS_MAX
+    now = clock.now()
+    assert expires_at > now
+    account = await settle(connection, clock, member, currency)
+    _require_available(account, points, currency)
+    result = await connection.execute(
+        insert(holds).values(
+            tenant_id=member.tenant_id,
+            hold_id=new_hold_id(),
+            member_pk=member.pk,
+            account_pk=account["id"],
+            currency=currency,
+            points=points,
+            status="active",
+            reference=reference,
+            description=description,
+            expires_at=expires_at,
+            created_at=now,
+        )
+    )
+    await connection.execute(
+        update(accounts)
+        .where(accounts.c.id == account["id"])
+        .values(
+            held=accounts.c.held + points,
+            settle_at=_earliest(account["settle_at"], expires_at),
+            updated_at=now,
+        )
+    )
+    return (
+        (await connection.execute(select(holds).where(holds.c.id == result.inserted_primary_key[0])))
+        .mappings()
+        .one()
+    )
+
+
+async def find_hold(
+    connection: AsyncConnection, tenant_id: int, hold_id: str, *, lock: bool = False
+) -> RowMapping:
+    query = select(holds).where(holds.c.tenant_id == tenant_id, holds.c.hold_id == hold_id)
+    row = (await connection.execute(query.with_for_update() if lock else query)).mappings().first()
+    if row is None:
+        raise DomainError(
+            ErrorKind.NOT_FOUND, "HOLD_NOT_FOUND", "no such hold", metadata={"hold_id": hold_id}
+        )
+    return row
+
+
+async def close_hold(
+    connection: AsyncConnection,
+    hold: RowMapping,
+    *,
+    status: str,
+    now: dt.datetime,
+    captured_points: int = 0,
+    capture_transaction_pk: int | None = None,
+) -> None:
+    """End an active hold: its reserved points stop being held (a capture then spends what it takes)."""
+    assert hold["status"] == "active", hold["hold_id"]
+    assert status in ("captured", "voided", "expired"), status
+    await connection.execute(
+        update(holds)
+        .where(holds.c.id == hold["id"])
+        .values(
+            status=status,
+            captured_points=captured_points,
+            capture_transaction_pk=capture_transaction_pk,
+            closed_at=now,
+        )
+    )
+    await connection.execute(
+        update(accounts)
+        .where(accounts.c.id == hold["account_pk"])
+        .values(held=accounts.c.held - hold["points"])
+    )
+
+
+async def _expire_holds(
+    connection: AsyncConnection, account: RowMapping, now: dt.datetime
+) -> list[RowMapping]:
+    query = select(holds).where(
+        holds.c.account_pk == account["id"], holds.c.status == "active", holds.c.expires_at <= now
+    )
+    expired = list((await connection.execute(query.with_for_update())).mappings())
+    for hold in expired:
+        await close_hold(connection, hold, status="expired", now=now)
+    return expired
+
+
+def _require_available(account: RowMapping, points: int, currency: str) -> None:
+    available = available_of(account)
+    if points > available:
+        raise DomainError(
+            ErrorKind.FAILED_PRECONDITION,
+            "INSUFFICIENT_POINTS",
+            f"{points} {currency} points asked, {available} available",
+            metadata={"available_points": str(available), "currency": currency},
+        )
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:

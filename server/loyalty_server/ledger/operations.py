@@ -12,22 +12,48 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loyalty.v1 import common_pb2, subscription_pb2
 from loyalty_server.clock import Clock
-from loyalty_server.errors import FieldViolation, invalid_argument
+from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument
 from loyalty_server.events.outbox import append_event
 from loyalty_server.ledger import idempotency
-from loyalty_server.ledger.book import POINTS_MAX, Booked, Entry, credit, debit, settle
+from loyalty_server.ledger.book import (
+    POINTS_MAX,
+    Booked,
+    Entry,
+    close_hold,
+    credit,
+    debit,
+    find_hold,
+    place_hold,
+    settle_account,
+)
 from loyalty_server.ledger.lots import expires_at_for
 from loyalty_server.ledger.members import Member, enroll_member, event_member, get_member, require_active
-from loyalty_server.ledger.tables import accounts, source_balances
+from loyalty_server.ledger.tables import accounts, holds, ledger_transactions, members, source_balances
 from loyalty_server.program.model import Program
 from loyalty_server.storage.engine import write_transaction
 
 ProgramFor = Callable[[int], Program]  # tenant id -> its program
+HOLD_TTL_S_MAX = 7 * 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class HoldView:
+    hold_id: str
+    member_id: str
+    currency: str
+    points: int
+    captured_points: int
+    status: str  # active | captured | voided | expired
+    reference: str
+    expires_at: dt.datetime
+    created_at: dt.datetime
+    closed_at: dt.datetime | None
+    capture_transaction_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +169,7 @@ class Ledger:
                 return Booked(**replay)
             member = await get_member(connection, tenant_id, member_id)
             require_active(member)
+            await self._settle(connection, member, currency)
             now = self.clock.now()
             effective = effective_at or now
             booked = await credit(
@@ -183,6 +210,7 @@ class Ledger:
                 return Booked(**replay)
             member = await get_member(connection, tenant_id, member_id)
             require_active(member)
+            await self._settle(connection, member, currency)
             booked = await debit(
                 connection, self.clock, member, currency=currency, points=points, entry=entry
             )
@@ -202,13 +230,263 @@ class Ledger:
         if any(row["settle_at"] is not None and row["settle_at"] <= now for row in rows.values()):
             async with write_transaction(self.engine) as connection:
                 for currency in rows:
-                    await settle(connection, self.clock, member, currency)
+                    await self._settle(connection, member, currency)
                 rows = await _account_rows(connection, member)
         async with self.engine.connect() as connection:
             sources = await _source_rows(connection, [row["id"] for row in rows.values()])
         views = [_currency_view(currency, rows.get(currency), sources) for currency in program.currencies]
         updated = max((row["updated_at"] for row in rows.values()), default=None)
         return BalanceView(member, views, updated)
+
+    async def create_hold(
+        self,
+        tenant_id: int,
+        member_id: str,
+        *,
+        currency: str,
+        points: int,
+        request_id: str,
+        ttl_s: int | None = None,
+        reference: str = "",
+        description: str = "",
+    ) -> HoldView:
+        """Reserve points for a later capture. Idempotent by request_id."""
+        program = self.program_for(tenant_id)
+        _check_points(points)
+        _check_currency(program, currency)
+        ttl = ttl_s or program.hold_ttl_seconds
+        if not 0 < ttl <= HOLD_TTL_S_MAX:
+            raise invalid_argument(
+                "INVALID_TTL",
+                f"ttl_seconds: 1 to {HOLD_TTL_S_MAX}",
+                FieldViolation("ttl_seconds", "out of range"),
+            )
+        content = {
+            "member_id": member_id,
+            "currency": currency,
+            "points": points,
+            "ttl_s": ttl,
+            "reference": reference,
+        }
+        async with write_transaction(self.engine) as connection:
+            replay = await idempotency.claim(
+                connection,
+                self.clock,
+                tenant_id=tenant_id,
+                scope="ledger.hold",
+                key=request_id,
+                content=content,
+            )
+            if replay is not None:
+                return await self._hold_view(connection, tenant_id, replay["hold_id"])
+            member = await get_member(connection, tenant_id, member_id)
+            require_active(member)
+            await self._settle(connection, member, currency)
+            expires_at = self.clock.now() + dt.timedelta(seconds=ttl)
+            row = await place_hold(
+                connection,
+                self.clock,
+                member,
+                currency=currency,
+                points=points,
+                expires_at=expires_at,
+                reference=reference,
+                description=description,
+            )
+            await self._hold_event(
+                connection, member, row, subscription_pb2.EVENT_TYPE_HOLD_CREATED, request_id
+            )
+            await idempotency.record(
+                connection,
+                tenant_id=tenant_id,
+                scope="ledger.hold",
+                key=request_id,
+                result={"hold_id": row["hold_id"]},
+            )
+            return await self._hold_view(connection, tenant_id, row["hold_id"])
+
+    async def capture_hold(
+        self,
+        tenant_id: int,
+        hold_id: str,
+        *,
+        request_id: str,
+        points: int | None = None,
+        actor: str = "system",
+    ) -> tuple[HoldView, Booked]:
+        """Spend all of a hold, or part of it (the rest is released). FAILED_PRECONDITION when the hold
+        is no longer active (HOLD_CAPTURED, HOLD_VOIDED, HOLD_EXPIRED). Idempotent by request_id."""
+        if points is not None:
+            _check_points(points)
+        content = {"hold_id": hold_id, "points": points}
+        async with write_transaction(self.engine) as connection:
+            replay = await idempotency.claim(
+                connection,
+                self.clock,
+                tenant_id=tenant_id,
+                scope="ledger.capture",
+                key=request_id,
+                content=content,
+            )
+            if replay is not None:
+                return await self._hold_view(connection, tenant_id, hold_id), _booked_from(replay["booked"])
+            hold, member = await self._active_hold(connection, tenant_id, hold_id)
+            take = hold["points"] if points is None else points
+            if take > hold["points"]:
+                raise invalid_argument(
+                    "CAPTURE_EXCEEDS_HOLD",
+                    f"capture of {take} exceeds the hold of {hold['points']}",
+                    FieldViolation("points", f"at most {hold['points']}"),
+                )
+            await close_hold(connection, hold, status="captured", now=self.clock.now(), captured_points=take)
+            entry = Entry(
+                origin_type="hold",
+                origin_id=hold_id,
+                reason_code="HOLD_CAPTURED",
+                request_id=request_id,
+                actor=actor,
+            )
+            booked = await debit(
+                connection, self.clock, member, currency=hold["currency"], points=take, entry=entry
+            )
+            await connection.execute(
+                update(holds).where(holds.c.id == hold["id"]).values(capture_transaction_pk=booked.pk)
+            )
+            await self._points_event(
+                connection, member, booked, entry, subscription_pb2.EVENT_TYPE_POINTS_SPENT
+            )
+            closed = await find_hold(connection, tenant_id, hold_id)
+            await self._hold_event(
+                connection, member, closed, subscription_pb2.EVENT_TYPE_HOLD_CAPTURED, request_id
+            )
+            await idempotency.record(
+                connection,
+                tenant_id=tenant_id,
+                scope="ledger.capture",
+                key=request_id,
+                result={"booked": _booked_json(booked)},
+            )
+            return await self._hold_view(connection, tenant_id, hold_id), booked
+
+    async def void_hold(self, tenant_id: int, hold_id: str, *, request_id: str) -> HoldView:
+        """Release a hold's points. Idempotent by request_id."""
+        async with write_transaction(self.engine) as connection:
+            replay = await idempotency.claim(
+                connection,
+                self.clock,
+                tenant_id=tenant_id,
+                scope="ledger.void",
+                key=request_id,
+                content={"hold_id": hold_id},
+            )
+            if replay is not None:
+                return await self._hold_view(connection, tenant_id, hold_id)
+            hold, member = await self._active_hold(connection, tenant_id, hold_id)
+            await close_hold(connection, hold, status="voided", now=self.clock.now())
+            closed = await find_hold(connection, tenant_id, hold_id)
+            await self._hold_event(
+                connection, member, closed, subscription_pb2.EVENT_TYPE_HOLD_VOIDED, request_id
+            )
+            await idempotency.record(
+                connection,
+                tenant_id=tenant_id,
+                scope="ledger.void",
+                key=request_id,
+                result={"hold_id": hold_id},
+            )
+            return await self._hold_view(connection, tenant_id, hold_id)
+
+    async def get_hold(self, tenant_id: int, hold_id: str) -> HoldView:
+        async with self.engine.connect() as connection:
+            hold = await find_hold(connection, tenant_id, hold_id)
+        if hold["status"] == "active" and hold["expires_at"] <= self.clock.now():
+            async with write_transaction(self.engine) as connection:  # settle, so it reads as expired
+                member = await self._member_by_pk(connection, hold["member_pk"])
+                await self._settle(connection, member, hold["currency"])
+        async with self.engine.connect() as connection:
+            return await self._hold_view(connection, tenant_id, hold_id)
+
+    async def _active_hold(
+        self, connection: AsyncConnection, tenant_id: int, hold_id: str
+    ) -> tuple[Any, Member]:
+        """The hold, locked after its account (always account first, then hold: one lock order)."""
+        hold = await find_hold(connection, tenant_id, hold_id)
+        member = await self._member_by_pk(connection, hold["member_pk"])
+        await self._settle(connection, member, hold["currency"])  # may expire this very hold
+        hold = await find_hold(connection, tenant_id, hold_id, lock=True)
+        if hold["status"] != "active":
+            reason = {"captured": "HOLD_CAPTURED", "voided": "HOLD_VOIDED", "expired": "HOLD_EXPIRED"}[
+                hold["status"]
+            ]
+            raise DomainError(
+                ErrorKind.FAILED_PRECONDITION,
+                reason,
+                f"hold {hold_id} is {hold['status']}",
+                metadata={"hold_id": hold_id},
+            )
+        return hold, member
+
+    async def _member_by_pk(self, connection: AsyncConnection, member_pk: int) -> Member:
+        query = select(members.c.member_id, members.c.tenant_id).where(members.c.id == member_pk)
+        row = (await connection.execute(query)).one()
+        return await get_member(connection, row.tenant_id, row.member_id)
+
+    async def _hold_view(self, connection: AsyncConnection, tenant_id: int, hold_id: str) -> HoldView:
+        hold = await find_hold(connection, tenant_id, hold_id)
+        member = await self._member_by_pk(connection, hold["member_pk"])
+        capture_id = None
+        if hold["capture_transaction_pk"] is not None:
+            query = select(ledger_transactions.c.transaction_id).where(
+                ledger_transactions.c.id == hold["capture_transaction_pk"]
+            )
+            capture_id = (await connection.execute(query)).scalar_one()
+        return HoldView(
+            hold_id=hold["hold_id"],
+            member_id=member.member_id,
+            currency=hold["currency"],
+            points=hold["points"],
+            captured_points=hold["captured_points"],
+            status=hold["status"],
+            reference=hold["reference"],
+            expires_at=hold["expires_at"],
+            created_at=hold["created_at"],
+            closed_at=hold["closed_at"],
+            capture_transaction_id=capture_id,
+        )
+
+    async def _settle(self, connection: AsyncConnection, member: Member, currency: str) -> None:
+        """Settle the account and announce what it did: points.expired and hold.expired events."""
+        settlement = await settle_account(connection, self.clock, member, currency)
+        for booked in settlement.expired:
+            entry = Entry(origin_type="expiry", origin_id=booked.transaction_id, reason_code="EXPIRED")
+            await self._points_event(
+                connection, member, booked, entry, subscription_pb2.EVENT_TYPE_POINTS_EXPIRED
+            )
+        for hold in settlement.expired_holds:
+            expired = await find_hold(connection, member.tenant_id, hold["hold_id"])
+            await self._hold_event(connection, member, expired, subscription_pb2.EVENT_TYPE_HOLD_EXPIRED, "")
+
+    async def _hold_event(
+        self, connection: AsyncConnection, member: Member, hold: Any, event_type: int, request_id: str
+    ) -> None:
+        field = {
+            subscription_pb2.EVENT_TYPE_HOLD_CREATED: "hold_created",
+            subscription_pb2.EVENT_TYPE_HOLD_CAPTURED: "hold_captured",
+            subscription_pb2.EVENT_TYPE_HOLD_VOIDED: "hold_voided",
+            subscription_pb2.EVENT_TYPE_HOLD_EXPIRED: "hold_expired",
+        }[event_type]
+        event = subscription_pb2.Event(type=event_type, member=event_member(member), request_id=request_id)
+        payload = getattr(event, field)
+        payload.hold_id = hold["hold_id"]
+        payload.currency = hold["currency"]
+        payload.points = hold["points"]
+        payload.captured_points = hold["captured_points"]
+        payload.released_points = (
+            hold["points"] - hold["captured_points"] if hold["status"] != "active" else 0
+        )
+        payload.reference = hold["reference"]
+        payload.expire_time.FromDatetime(hold["expires_at"])
+        await append_event(connection, self.clock, tenant_id=member.tenant_id, event=event)
 
     def _expiry(
         self, program: Program, member: Member, currency: str, earned_at: dt.datetime
@@ -223,21 +501,14 @@ class Ledger:
         replay = await idempotency.claim(
             connection, self.clock, tenant_id=tenant_id, scope=scope, key=key, content=content
         )
-        if replay is None:
-            return None
-        for name in ("expires_at", "pending_until"):
-            if replay[name] is not None:
-                replay[name] = dt.datetime.fromisoformat(replay[name])
-        return replay
+        return None if replay is None else dataclasses.asdict(_booked_from(replay))
 
     async def _record(
         self, connection: AsyncConnection, tenant_id: int, scope: str, key: str, booked: Booked
     ) -> None:
-        result = {
-            k: (v.isoformat() if isinstance(v, dt.datetime) else v)
-            for k, v in dataclasses.asdict(booked).items()
-        }
-        await idempotency.record(connection, tenant_id=tenant_id, scope=scope, key=key, result=result)
+        await idempotency.record(
+            connection, tenant_id=tenant_id, scope=scope, key=key, result=_booked_json(booked)
+        )
 
     async def _points_event(
         self, connection: AsyncConnection, member: Member, booked: Booked, entry: Entry, event_type: int
@@ -299,3 +570,17 @@ def _currency_view(
         lifetime_expired=row["lifetime_expired"],
         sources=sources.get(row["id"], {}),
     )
+
+
+def _booked_json(booked: Booked) -> dict[str, Any]:
+    return {
+        k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in dataclasses.asdict(booked).items()
+    }
+
+
+def _booked_from(stored: dict[str, Any]) -> Booked:
+    values = dict(stored)
+    for name in ("expires_at", "pending_until"):
+        if values[name] is not None:
+            values[name] = dt.datetime.fromisoformat(values[name])
+    return Booked(**values)

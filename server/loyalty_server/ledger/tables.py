@@ -133,3 +133,26 @@ lots = Table(
     Index(None, "account_pk", "available"),
     Index(None, "expires_at"),
 )
+
+# Two-phase spending: a hold reserves points (the account's `held`) until it is captured, voided or
+# expires. `points` is what was reserved; a capture may take less, and the rest is released.
+holds = Table(
+    "holds",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id"), nullable=False),
+    Column("hold_id", String(32), nullable=False, unique=True),
+    Column("member_pk", BigInteger, ForeignKey("members.id"), nullable=False),
+    Column("account_pk", BigInteger, ForeignKey("accounts.id"), nullable=False),
+    Column("currency", String(64), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("captured_points", BigInteger, nullable=False, server_default="0"),
+    Column("status", String(16), nullable=False),  # active | captured | voided | expired
+    Column("reference", String(128), nullable=False, server_default=""),
+    Column("description", String(500), nullable=False, server_default=""),
+    Column("capture_transaction_pk", BigInteger, ForeignKey("ledger_transactions.id"), nullable=True),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime, nullable=True),
+    Index(None, "account_pk", "status", "expires_at"),
+)

@@ -176,8 +176,44 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("account_pk", "source_id", name=op.f("pk_source_balances")),
     )
 
+    op.create_table(
+        "holds",
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.Column("hold_id", sa.String(length=32), nullable=False),
+        sa.Column("member_pk", sa.BigInteger(), nullable=False),
+        sa.Column("account_pk", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=64), nullable=False),
+        sa.Column("points", sa.BigInteger(), nullable=False),
+        sa.Column("captured_points", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("reference", sa.String(length=128), server_default="", nullable=False),
+        sa.Column("description", sa.String(length=500), server_default="", nullable=False),
+        sa.Column("capture_transaction_pk", sa.BigInteger(), nullable=True),
+        sa.Column("expires_at", Time, nullable=False),
+        sa.Column("created_at", Time, nullable=False),
+        sa.Column("closed_at", Time, nullable=True),
+        sa.ForeignKeyConstraint(["account_pk"], ["accounts.id"], name=op.f("fk_holds_account_pk_accounts")),
+        sa.ForeignKeyConstraint(
+            ["capture_transaction_pk"],
+            ["ledger_transactions.id"],
+            name=op.f("fk_holds_capture_transaction_pk_ledger_transactions"),
+        ),
+        sa.ForeignKeyConstraint(["member_pk"], ["members.id"], name=op.f("fk_holds_member_pk_members")),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_holds_tenant_id_tenants")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_holds")),
+        sa.UniqueConstraint("hold_id", name=op.f("uq_holds_hold_id")),
+    )
+    op.create_index(
+        op.f("ix_holds_account_pk_status_expires_at"),
+        "holds",
+        ["account_pk", "status", "expires_at"],
+        unique=False,
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("holds")
     op.drop_table("source_balances")
     op.drop_index(op.f("ix_postings_transaction_pk"), table_name="postings")
     op.drop_index(op.f("ix_postings_account_pk"), table_name="postings")
