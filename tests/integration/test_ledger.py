@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from loyalty.v1 import subscription_pb2
 from loyalty_server.clock import FakeClock
 from loyalty_server.config import DEMO_PROGRAM
 from loyalty_server.errors import DomainError, ErrorKind
@@ -242,6 +243,24 @@ async def test_temporary_points_expire_in_order_with_an_expiry_transaction(
         ("expire", -40),
         ("expire", -100),
     ]
+    async with engine.connect() as connection:
+        stored = (
+            await connection.execute(select(events.c.type, events.c.payload).order_by(events.c.sequence))
+        ).all()
+    announced = [(name, subscription_pb2.Event.FromString(payload)) for name, payload in stored]
+    assert [name for name, _ in announced] == [
+        "member.enrolled",
+        "points.earned",
+        "points.earned",
+        "points.spent",
+        "points.expired",
+        "points.expired",
+    ]
+    first_expiry = announced[4][1]
+    assert first_expiry.WhichOneof("payload") == "points_expired"
+    assert (first_expiry.points_expired.points, first_expiry.points_expired.currency) == (40, "temporary")
+    assert first_expiry.member.member_id == member.member_id
+    assert announced[3][1].points_spent.points == -60
     await check_invariants(engine)
 
 

@@ -458,10 +458,17 @@ class Ledger:
         """Settle the account and announce what it did: points.expired and hold.expired events."""
         settlement = await settle_account(connection, self.clock, member, currency)
         for booked in settlement.expired:
-            entry = Entry(origin_type="expiry", origin_id=booked.transaction_id, reason_code="EXPIRED")
-            await self._points_event(
-                connection, member, booked, entry, subscription_pb2.EVENT_TYPE_POINTS_EXPIRED
+            event = subscription_pb2.Event(
+                type=subscription_pb2.EVENT_TYPE_POINTS_EXPIRED,
+                member=event_member(member),
+                points_expired=subscription_pb2.PointsExpiredPayload(
+                    transaction_id=booked.transaction_id,
+                    currency=booked.currency,
+                    points=-booked.points,
+                    available_points_after=booked.available_after,
+                ),
             )
+            await append_event(connection, self.clock, tenant_id=member.tenant_id, event=event)
         for hold in settlement.expired_holds:
             expired = await find_hold(connection, member.tenant_id, hold["hold_id"])
             await self._hold_event(connection, member, expired, subscription_pb2.EVENT_TYPE_HOLD_EXPIRED, "")
@@ -526,7 +533,10 @@ class Ledger:
             payload.expire_time.FromDatetime(booked.expires_at)
         if booked.pending_until:
             payload.pending_until.FromDatetime(booked.pending_until)
-        field = "points_earned" if event_type == subscription_pb2.EVENT_TYPE_POINTS_EARNED else "points_spent"
+        field = {
+            subscription_pb2.EVENT_TYPE_POINTS_EARNED: "points_earned",
+            subscription_pb2.EVENT_TYPE_POINTS_SPENT: "points_spent",
+        }[event_type]
         event = subscription_pb2.Event(
             type=event_type, member=event_member(member), request_id=entry.request_id
         )
