@@ -457,3 +457,54 @@ async def test_concurrent_holds_and_spends_never_overdraw(ledger, engine, tenant
         sum(10 for outcome in outcomes[:20] if not isinstance(outcome, BaseException)),
     )
     await check_invariants(engine)
+
+
+# --- the scheduled expiry job ---------------------------------------------------------------------
+
+
+async def _event_names(engine) -> list[str]:
+    async with engine.connect() as connection:
+        return list((await connection.execute(select(events.c.type).order_by(events.c.sequence))).scalars())
+
+
+async def test_expiry_job_expires_unread_accounts_once_and_announces_ahead(
+    ledger, engine, clock, tenant_id
+) -> None:
+    from loyalty_server.ledger.expiry_job import run_round
+
+    member = await ledger.enroll(tenant_id, request_id="m")
+    await ledger.earn(
+        tenant_id, member.member_id, currency="temporary", points=25, source_id="bonus", entry=entry("e")
+    )
+    assert await run_round(ledger) == (0, 0)  # 90 days away: nothing to say yet
+    clock.advance(dt.timedelta(days=84))  # 6 days before expiry: inside the 7-day notice window
+    assert await run_round(ledger) == (0, 1)
+    assert await run_round(ledger) == (0, 0)  # the notice goes out once
+    async with engine.connect() as connection:
+        payload = (
+            await connection.execute(select(events.c.payload).order_by(events.c.sequence.desc()))
+        ).scalar()
+    notice = subscription_pb2.Event.FromString(payload)
+    assert notice.type_name == "points.expiring"
+    assert (notice.points_expiring.points, notice.points_expiring.days_until_expiry) == (25, 6)
+    clock.advance(dt.timedelta(days=6))
+    assert await run_round(ledger) == (1, 0)  # nobody read the account; the job expired it anyway
+    assert await run_round(ledger) == (0, 0)
+    names = await _event_names(engine)
+    assert names.count("points.expired") == 1
+    assert names[-1] == "points.expired"
+    assert (await ledger.balance(tenant_id, member.member_id)).currencies[1].lifetime_expired == 25
+    await check_invariants(engine)
+
+
+async def test_expiry_job_and_a_reader_race_without_double_expiry(ledger, engine, clock, tenant_id) -> None:
+    from loyalty_server.ledger.expiry_job import run_round
+
+    member = await ledger.enroll(tenant_id, request_id="m")
+    await ledger.earn(
+        tenant_id, member.member_id, currency="temporary", points=9, source_id="bonus", entry=entry("e")
+    )
+    clock.advance(dt.timedelta(days=91))
+    await asyncio.gather(run_round(ledger), ledger.balance(tenant_id, member.member_id), run_round(ledger))
+    assert (await _event_names(engine)).count("points.expired") == 1
+    await check_invariants(engine)

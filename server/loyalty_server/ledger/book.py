@@ -377,9 +377,8 @@ async def _release_pending(connection: AsyncConnection, account: RowMapping, now
     matured = and_(
         lots.c.account_pk == account["id"], lots.c.pending_until.is_not(None), lots.c.pending_until <= now
     )
-    released = (
-        await connection.execute(select(func.coalesce(func.sum(lots.c.available), 0)).where(matured))
-    ).scalar_one()
+    total = select(func.coalesce(func.sum(lots.c.available), 0)).where(matured)
+    released = int((await connection.execute(total)).scalar_one())  # PostgreSQL sums to a Decimal
     await connection.execute(update(lots).where(matured).values(pending_until=None))
     if released:
         await connection.execute(

@@ -129,6 +129,8 @@ lots = Table(
     Column("available", BigInteger, nullable=False),  # what is left; 0 <= available <= amount
     Column("expires_at", UtcDateTime, nullable=True),  # NULL: never
     Column("pending_until", UtcDateTime, nullable=True),  # NULL: spendable at once
+    # When the "points expiring soon" notice went out for this lot; NULL: not yet.
+    Column("expiring_notified_at", UtcDateTime, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Index(None, "account_pk", "available"),
     Index(None, "expires_at"),

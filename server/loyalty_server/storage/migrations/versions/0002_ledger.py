@@ -128,6 +128,7 @@ def upgrade() -> None:
         sa.Column("available", sa.BigInteger(), nullable=False),
         sa.Column("expires_at", Time, nullable=True),
         sa.Column("pending_until", Time, nullable=True),
+        sa.Column("expiring_notified_at", Time, nullable=True),
         sa.Column("created_at", Time, nullable=False),
         sa.ForeignKeyConstraint(["account_pk"], ["accounts.id"], name=op.f("fk_lots_account_pk_accounts")),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_lots_tenant_id_tenants")),
