@@ -508,3 +508,48 @@ async def test_expiry_job_and_a_reader_race_without_double_expiry(ledger, engine
     await asyncio.gather(run_round(ledger), ledger.balance(tenant_id, member.member_id), run_round(ledger))
     assert (await _event_names(engine)).count("points.expired") == 1
     await check_invariants(engine)
+
+
+# --- history -------------------------------------------------------------------------------------
+
+
+async def test_history_pages_newest_first_with_filters(ledger, engine, clock, tenant_id) -> None:
+    from loyalty_server.ledger.history import HistoryFilter, list_transactions
+
+    member = await ledger.enroll(tenant_id, request_id="m")
+    for index in range(7):
+        await ledger.earn(
+            tenant_id,
+            member.member_id,
+            currency="permanent",
+            points=10 + index,
+            source_id="bonus",
+            entry=entry(f"e{index}"),
+        )
+        clock.advance(dt.timedelta(hours=1))
+    await ledger.spend(tenant_id, member.member_id, currency="permanent", points=5, entry=entry("s"))
+    everything = HistoryFilter()
+    seen, token = [], ""
+    while True:
+        page, token = await list_transactions(
+            engine, tenant_id, member.member_id, everything, page_size=3, page_token=token
+        )
+        seen += page
+        if not token:
+            break
+    assert [row.points for row in seen] == [-5, 16, 15, 14, 13, 12, 11, 10]
+    earns, _ = await list_transactions(
+        engine, tenant_id, member.member_id, HistoryFilter(types=frozenset({"spend"}))
+    )
+    assert [row.type for row in earns] == ["spend"]
+    window = HistoryFilter(since=START + dt.timedelta(hours=2), until=START + dt.timedelta(hours=4))
+    assert [
+        row.points for row in (await list_transactions(engine, tenant_id, member.member_id, window))[0]
+    ] == [13, 12]
+    _, token = await list_transactions(engine, tenant_id, member.member_id, everything, page_size=2)
+    with pytest.raises(DomainError, match="other filters"):
+        await list_transactions(engine, tenant_id, member.member_id, window, page_token=token)
+    with pytest.raises(DomainError, match="not a page token"):
+        await list_transactions(engine, tenant_id, member.member_id, everything, page_token="garbage!")
+    with pytest.raises(DomainError, match="unknown type"):
+        await list_transactions(engine, tenant_id, member.member_id, HistoryFilter(types=frozenset({"gift"})))
