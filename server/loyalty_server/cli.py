@@ -93,7 +93,79 @@ def build_parser() -> argparse.ArgumentParser:
     list_cmd = tenant_commands.add_parser("list", help="list tenants as JSON lines")
     _add_setting_flags(list_cmd, ["data_dir", "database_url"])
     list_cmd.set_defaults(run=_cmd_tenants_list)
+    _add_auth_commands(commands)
     return parser
+
+
+def _add_auth_commands(commands: Any) -> None:
+    partners = commands.add_parser("partners", help="manage partner clients (OAuth apps)")
+    partner_commands = partners.add_subparsers(dest="partners_command", required=True, metavar="COMMAND")
+    create = partner_commands.add_parser("create", help="register a partner client; prints its id and secret")
+    create.add_argument("--name", required=True, help="shown on the consent page")
+    create.add_argument("--description", help="free text for operators")
+    create.add_argument(
+        "--redirect-uri",
+        action="append",
+        required=True,
+        metavar="URI",
+        help="exact redirect URI (repeatable)",
+    )
+    create.add_argument("--scopes", required=True, help="comma-separated, e.g. steps,points:read")
+    create.add_argument("--public", action="store_true", help="a public client (no secret; PKCE required)")
+    list_cmd = partner_commands.add_parser("list", help="list partner clients as JSON lines")
+    rotate = partner_commands.add_parser("rotate-secret", help="issue a new client secret")
+    rotate.add_argument("client_id")
+    rotate.add_argument(
+        "--previous-secret-ttl-s",
+        type=int,
+        default=0,
+        help="seconds the old secret keeps working (default 0)",
+    )
+    disable = partner_commands.add_parser("disable", help="disable a client and revoke its grants")
+    disable.add_argument("client_id")
+    disable.add_argument("--reason", required=True)
+    disable.add_argument("--keep-grants", action="store_true", help="keep existing grants working")
+    for command, run in (
+        (create, "create_partner"),
+        (list_cmd, "list_partners"),
+        (rotate, "rotate_partner_secret"),
+        (disable, "disable_partner"),
+    ):
+        _auth_command(command, run)
+
+    accounts = commands.add_parser("service-accounts", help="manage service accounts (client credentials)")
+    account_commands = accounts.add_subparsers(dest="accounts_command", required=True, metavar="COMMAND")
+    create_account = account_commands.add_parser(
+        "create", help="create a service account (e.g. the first admin); prints its client id and secret"
+    )
+    create_account.add_argument("--name", required=True)
+    create_account.add_argument("--description")
+    create_account.add_argument("--role", required=True, choices=["admin", "pos", "internal", "partner"])
+    create_account.add_argument("--scopes", help="comma-separated; default: the role's scopes")
+    create_account.add_argument(
+        "--cross-tenant", action="store_true", help="admin only: may act in every tenant"
+    )
+    create_account.add_argument(
+        "--token-ttl-s", type=int, default=0, help="access token lifetime (default 3600)"
+    )
+    _auth_command(create_account, "create_service_account")
+
+
+def _auth_command(parser: argparse.ArgumentParser, function: str) -> None:
+    parser.add_argument("--tenant", help="the tenant code (default: the default tenant)")
+    _add_setting_flags(parser, ["data_dir", "database_url", "program"])
+    parser.set_defaults(run=_cmd_auth, auth_function=function)
+
+
+def _cmd_auth(args: argparse.Namespace) -> int:
+    from loyalty_server.auth import cli_commands
+
+    settings = _settings_from(args)
+
+    async def work(engine: Any) -> None:
+        await getattr(cli_commands, args.auth_function)(engine, settings, args)
+
+    return _with_migrated_engine(args, work)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -48,6 +48,18 @@ class Settings:
     sqlite_busy_timeout_ms: int = 5_000
     # Logging: "info" or "debug" etc.; JSON lines on stderr.
     log_level: str = "info"
+    # Tokens. Lifetimes default to the partner API's: access 30 days, refresh 45 days.
+    token_issuer: str = "urn:loyalty-engine"  # noqa: S105 (the JWT iss)
+    token_audience: str = "urn:loyalty-engine:api"  # noqa: S105 (the JWT aud)
+    access_token_ttl_s: int = 30 * 24 * 3600
+    refresh_token_ttl_s: int = 45 * 24 * 3600
+    authorization_code_ttl_s: int = 120
+    member_session_ttl_s: int = 15 * 60
+    signing_algorithm: str = "EdDSA"  # or "ES256"
+    # Failed-login throttling: at most this many failures per window, per account and per address.
+    login_failures_per_account_max: int = 5
+    login_failures_per_address_max: int = 20
+    login_failure_window_s: int = 15 * 60
 
     @property
     def resolved_database_url(self) -> str:
@@ -138,10 +150,24 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("tls_cert_file and tls_key_file go together: give both or neither")
     if settings.tls_client_ca_file and not settings.tls_enabled:
         raise ConfigError("tls_client_ca_file (mutual TLS) needs tls_cert_file and tls_key_file")
-    positive = ("shutdown_grace_s", "max_message_bytes", "max_concurrent_streams", "db_pool_size")
+    positive = (
+        "shutdown_grace_s",
+        "max_message_bytes",
+        "max_concurrent_streams",
+        "db_pool_size",
+        "access_token_ttl_s",
+        "refresh_token_ttl_s",
+        "authorization_code_ttl_s",
+        "member_session_ttl_s",
+        "login_failures_per_account_max",
+        "login_failures_per_address_max",
+        "login_failure_window_s",
+    )
     for name in positive:
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name}: must be positive, got {getattr(settings, name)}")
+    if settings.signing_algorithm not in ("EdDSA", "ES256"):
+        raise ConfigError(f"signing_algorithm: EdDSA or ES256, got {settings.signing_algorithm!r}")
 
 
 def split_address(address: str, *, setting: str = "address") -> tuple[str, int]:

@@ -57,6 +57,7 @@ class DomainError(LoyaltyError):
         *,
         metadata: Mapping[str, str] | None = None,
         field_violations: Sequence[FieldViolation] = (),
+        retry_after_s: int | None = None,
     ) -> None:
         assert _REASON.match(reason), f"error reason must be UPPER_SNAKE_CASE: {reason!r}"
         super().__init__(message)
@@ -65,6 +66,7 @@ class DomainError(LoyaltyError):
         self.message = message
         self.metadata = dict(metadata or {})
         self.field_violations = tuple(field_violations)
+        self.retry_after_s = retry_after_s  # set: the status carries a google.rpc.RetryInfo
 
 
 def invalid_argument(reason: str, message: str, *violations: FieldViolation) -> DomainError:

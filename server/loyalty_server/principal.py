@@ -30,6 +30,7 @@ class Principal:
     client_id: str = ""  # the OAuth client (partner app or service account) the token was issued to
     member_id: str | None = None  # partner tokens: the one member this grant reaches
     grant_id: str | None = None  # partner tokens: the grant, for revocation and disconnects
+    cross_tenant: bool = False  # admin accounts that may act in another tenant (x-loyalty-tenant)
 
     def can_reach_member(self, member_id: str) -> bool:
         """A partner token reaches only its own member; other roles reach every member of their tenant."""

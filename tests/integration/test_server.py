@@ -13,10 +13,11 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from loyalty.v1 import activity_pb2, auth_pb2, ledger_pb2, subscription_pb2
+from loyalty_server.auth.policy import POLICY
 from loyalty_server.errors import ConfigError
 from loyalty_server.runtime.server import LoyaltyServer
 from loyalty_server.runtime.services import loyalty_services
-from tests.support import SLOW_METHOD, SlowServicer, make_settings, slow_service
+from tests.support import SLOW_METHOD, SlowServicer, bearer, make_settings, service_token, slow_service
 
 LOYALTY_SERVICES = {
     "loyalty.v1.AuthService",
@@ -24,8 +25,10 @@ LOYALTY_SERVICES = {
     "loyalty.v1.LedgerService",
     "loyalty.v1.SubscriptionService",
 }
-# Services whose issue has not landed: every RPC must answer UNIMPLEMENTED with reason NOT_IMPLEMENTED.
-NOT_YET_IMPLEMENTED = [auth_pb2, activity_pb2, ledger_pb2, subscription_pb2]
+# Services whose issue has not landed: every RPC must answer UNIMPLEMENTED with reason NOT_IMPLEMENTED
+# (to a caller its policy lets in).
+NOT_YET_IMPLEMENTED = [activity_pb2, ledger_pb2, subscription_pb2]
+ALL_SERVICES = [auth_pb2, activity_pb2, ledger_pb2, subscription_pb2]
 
 
 @pytest.fixture
@@ -74,27 +77,53 @@ async def test_reflection_lists_the_four_services_and_resolves_them(channel) -> 
         assert reply.file_descriptor_response.file_descriptor_proto, reply
 
 
-async def test_every_rpc_of_an_unlanded_service_is_unimplemented_with_error_info(channel) -> None:
+async def _call_failure(channel, method, path: str, metadata=()) -> grpc.aio.AioRpcError:
+    request = b""  # the empty message is valid for every request type
+    if method.server_streaming:
+        call = channel.unary_stream(path)(request, metadata=metadata, timeout=5)
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            async for _ in call:
+                pass
+    else:
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await channel.unary_unary(path)(request, metadata=metadata, timeout=5)
+    return raised.value
+
+
+async def test_every_rpc_of_an_unlanded_service_is_unimplemented_with_error_info(server, channel) -> None:
+    tokens: dict[tuple, str] = {}
     calls = 0
     for module in NOT_YET_IMPLEMENTED:
         for service in module.DESCRIPTOR.services_by_name.values():
             for method in service.methods:
                 path = f"/{service.full_name}/{method.name}"
-                request = b""  # the empty message is valid for every request type
-                if method.server_streaming:
-                    call = channel.unary_stream(path)(request, timeout=5)
-                    with pytest.raises(grpc.aio.AioRpcError) as raised:
-                        async for _ in call:
-                            pass
-                else:
-                    with pytest.raises(grpc.aio.AioRpcError) as raised:
-                        await channel.unary_unary(path)(request, timeout=5)
-                error = raised.value
+                rule = POLICY[path]
+                role = sorted(rule.roles, key=lambda r: r.value)[0]
+                scopes = (rule.scope,) if rule.scope else ()
+                if (role, scopes) not in tokens:
+                    tokens[role, scopes] = await service_token(server, role, scopes=scopes)
+                error = await _call_failure(channel, method, path, bearer(tokens[role, scopes]))
                 assert error.code() is grpc.StatusCode.UNIMPLEMENTED, path
                 assert _error_info(error).reason == "NOT_IMPLEMENTED", path
                 assert not method.client_streaming, f"{path}: client streaming is not part of the contract"
                 calls += 1
     assert calls > 40  # the whole surface was designed up front
+
+
+async def test_every_guarded_rpc_refuses_a_call_without_credentials(channel) -> None:
+    refused = 0
+    for module in ALL_SERVICES:
+        for service in module.DESCRIPTOR.services_by_name.values():
+            for method in service.methods:
+                path = f"/{service.full_name}/{method.name}"
+                if POLICY[path].open:
+                    continue
+                for metadata in ((), bearer("not-a-jwt")):
+                    error = await _call_failure(channel, method, path, metadata)
+                    assert error.code() is grpc.StatusCode.UNAUTHENTICATED, path
+                    assert _error_info(error).reason in {"CREDENTIALS_MISSING", "INVALID_TOKEN"}, path
+                refused += 1
+    assert refused > 60
 
 
 def _error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from loyalty_server.auth.keys import KeyStore
 from loyalty_server.clock import Clock
 from loyalty_server.config import Settings
 from loyalty_server.program import Program
@@ -20,5 +21,6 @@ class AppContext:
     clock: Clock
     program: Program  # the configured program: the default tenant's
     default_tenant: Tenant
+    keys: KeyStore  # the access-token signing keys of the data dir
     # Set when the server begins to shut down: long-lived streams end on it instead of being cut.
     shutting_down: asyncio.Event = field(default_factory=asyncio.Event)

@@ -20,7 +20,9 @@ def grpc_code(kind: ErrorKind) -> grpc.StatusCode:
 
 def to_rpc_status(error: DomainError) -> grpc.Status:
     code = grpc_code(error.kind)
-    details = [error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata)]
+    details: list[object] = [
+        error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata)
+    ]
     if error.field_violations:
         details.append(
             error_details_pb2.BadRequest(
@@ -30,6 +32,10 @@ def to_rpc_status(error: DomainError) -> grpc.Status:
                 ]
             )
         )
+    if error.retry_after_s is not None:
+        retry = error_details_pb2.RetryInfo()
+        retry.retry_delay.FromSeconds(error.retry_after_s)
+        details.append(retry)
     status = status_pb2.Status(code=code.value[0], message=error.message, details=[_pack(d) for d in details])
     return rpc_status.to_status(status)
 

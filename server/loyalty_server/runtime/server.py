@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from loyalty_server.auth.setup import auth_interceptor, open_key_store
 from loyalty_server.clock import Clock, SystemClock
 from loyalty_server.config import Settings
 from loyalty_server.errors import ConfigError
@@ -95,7 +96,8 @@ class LoyaltyServer:
             await check_database(engine, settings.resolved_database_url)
             await migrate(engine)
             default_tenant = await ensure_default_tenant(engine, self.clock)
-            self.app = AppContext(settings, engine, self.clock, program, default_tenant)
+            keys = open_key_store(settings, self.clock)
+            self.app = AppContext(settings, engine, self.clock, program, default_tenant, keys)
             self._server = self._build_server()
             self.grpc_port = self._bind(credentials)
         except BaseException:
@@ -116,7 +118,14 @@ class LoyaltyServer:
 
     def _build_server(self) -> grpc.aio.Server:
         assert self.app is not None
-        server = grpc.aio.server(interceptors=[CallInterceptor()], options=grpc_options(self.settings))
+        extra_rules = {method: rule for s in self.services for method, rule in s.access_rules.items()}
+        # CallInterceptor first: it wraps the auth interceptor, so auth failures get rich statuses too.
+        authenticate = auth_interceptor(
+            self.app.engine, self.clock, self.settings, self.app.keys, extra_rules
+        )
+        server = grpc.aio.server(
+            interceptors=[CallInterceptor(), authenticate], options=grpc_options(self.settings)
+        )
         for service in self.services:
             service.add_to_server(service.make_servicer(self.app), server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)

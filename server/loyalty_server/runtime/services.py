@@ -7,8 +7,8 @@ replaces its entry's `make_servicer` when it lands; nothing else changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -23,6 +23,7 @@ from loyalty.v1 import (
     subscription_pb2,
     subscription_pb2_grpc,
 )
+from loyalty_server.auth.policy import AccessRule
 from loyalty_server.runtime.context import AppContext
 
 
@@ -31,6 +32,15 @@ class ServiceRegistration:
     full_name: str  # e.g. "loyalty.v1.LedgerService": the health and reflection name
     add_to_server: Callable[[Any, grpc.aio.Server], None]
     make_servicer: Callable[[AppContext], Any]
+    # Access rules for methods outside the loyalty.v1 policy table (extra services, e.g. in tests).
+    access_rules: Mapping[str, AccessRule] = field(default_factory=dict)
+
+
+def _auth_servicer(app: AppContext) -> Any:
+    from loyalty_server.auth.servicer import AuthServicer
+    from loyalty_server.auth.setup import auth_deps
+
+    return AuthServicer(auth_deps(app.engine, app.clock, app.settings, app.keys, app.program), app.keys)
 
 
 def _full_name(module: Any, service: str) -> str:
@@ -42,7 +52,7 @@ def loyalty_services() -> list[ServiceRegistration]:
         ServiceRegistration(
             _full_name(auth_pb2, "AuthService"),
             auth_pb2_grpc.add_AuthServiceServicer_to_server,
-            lambda _app: auth_pb2_grpc.AuthServiceServicer(),
+            _auth_servicer,
         ),
         ServiceRegistration(
             _full_name(activity_pb2, "ActivityService"),

@@ -1,0 +1,93 @@
+"""What the auth operations need: the database, the clock, the settings and the token issuer."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from loyalty_server.auth.tokens import TokenIssuer
+from loyalty_server.clock import Clock
+from loyalty_server.config import Settings
+from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument
+from loyalty_server.program import Program
+from loyalty_server.storage.schema import tenants
+
+PAGE_SIZE_DEFAULT = 100
+PAGE_SIZE_MAX = 1000
+REASON_LENGTH_MAX = 500
+REQUEST_ID_LENGTH_MAX = 128
+
+
+@dataclass(frozen=True, slots=True)
+class AuthDeps:
+    engine: AsyncEngine
+    clock: Clock
+    settings: Settings
+    issuer: TokenIssuer
+    program: Program  # the configured program (the default tenant's)
+
+
+async def tenant_code_of(connection: AsyncConnection, tenant_id: int) -> str:
+    return (await connection.execute(select(tenants.c.code).where(tenants.c.id == tenant_id))).scalar_one()
+
+
+def dumps(values: list[str]) -> str:
+    return json.dumps(values)
+
+
+def loads(text: str) -> list[str]:
+    return list(json.loads(text))
+
+
+def page_size(requested: int) -> int:
+    if requested < 0:
+        raise invalid_argument(
+            "INVALID_PAGE_SIZE", "page_size must not be negative", FieldViolation("page_size", ">= 0")
+        )
+    return min(requested or PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
+
+
+def check_request_id(request_id: str) -> str:
+    if (
+        not request_id
+        or len(request_id) > REQUEST_ID_LENGTH_MAX
+        or not request_id.isascii()
+        or not request_id.isprintable()
+    ):
+        raise invalid_argument(
+            "REQUEST_ID_INVALID",
+            "request_id: 1-128 printable ASCII characters",
+            FieldViolation("request_id", "1-128 printable ASCII characters"),
+        )
+    return request_id
+
+
+def check_reason(reason: str, *, required: bool) -> str:
+    if required and not reason.strip():
+        raise invalid_argument(
+            "REASON_REQUIRED", "a reason is required", FieldViolation("reason", "required")
+        )
+    if len(reason) > REASON_LENGTH_MAX:
+        raise invalid_argument(
+            "FIELD_TOO_LONG",
+            "reason is too long",
+            FieldViolation("reason", f"at most {REASON_LENGTH_MAX} characters"),
+        )
+    return reason
+
+
+def check_text(value: str, field: str, *, length_min: int, length_max: int) -> str:
+    if not length_min <= len(value) <= length_max:
+        raise invalid_argument(
+            "INVALID_REQUEST",
+            f"{field}: {length_min}-{length_max} characters",
+            FieldViolation(field, f"{length_min}-{length_max} characters"),
+        )
+    return value
+
+
+def unauthorized_client(message: str = "unknown or disabled client, or wrong client secret") -> DomainError:
+    return DomainError(ErrorKind.UNAUTHENTICATED, "UNAUTHORIZED_CLIENT", message)
