@@ -66,6 +66,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             return grpc.stream_stream_rpc_method_handler(
                 self._stream(handler.stream_stream, method, rule), **options
             )
+
         # Client streaming is not part of the contract: closed by default, never let through unchecked.
         async def refuse(_requests: Any, _context: grpc.aio.ServicerContext) -> Any:
             raise method_not_allowed(method)
