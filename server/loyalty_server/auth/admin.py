@@ -14,11 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_server.auth import accounts, audit, clients, grants, service_accounts
 from loyalty_server.auth.audit import Actor
-from loyalty_server.auth.deps import AuthDeps, check_reason, check_request_id
+from loyalty_server.auth.deps import AuthDeps, check_reason
 from loyalty_server.auth.keys import KeyStore, SigningKey
 from loyalty_server.auth.passwords import check_password_policy, hash_password
 from loyalty_server.errors import DomainError, ErrorKind
 from loyalty_server.ledger import idempotency
+from loyalty_server.requests import check_request_id
 from loyalty_server.storage.engine import write_transaction
 
 

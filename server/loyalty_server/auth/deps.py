@@ -15,10 +15,7 @@ from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invali
 from loyalty_server.program import Program
 from loyalty_server.storage.schema import tenants
 
-PAGE_SIZE_DEFAULT = 100
-PAGE_SIZE_MAX = 1000
 REASON_LENGTH_MAX = 500
-REQUEST_ID_LENGTH_MAX = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,29 +37,6 @@ def dumps(values: list[str]) -> str:
 
 def loads(text: str) -> list[str]:
     return list(json.loads(text))
-
-
-def page_size(requested: int) -> int:
-    if requested < 0:
-        raise invalid_argument(
-            "INVALID_PAGE_SIZE", "page_size must not be negative", FieldViolation("page_size", ">= 0")
-        )
-    return min(requested or PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
-
-
-def check_request_id(request_id: str) -> str:
-    if (
-        not request_id
-        or len(request_id) > REQUEST_ID_LENGTH_MAX
-        or not request_id.isascii()
-        or not request_id.isprintable()
-    ):
-        raise invalid_argument(
-            "REQUEST_ID_INVALID",
-            "request_id: 1-128 printable ASCII characters",
-            FieldViolation("request_id", "1-128 printable ASCII characters"),
-        )
-    return request_id
 
 
 def check_reason(reason: str, *, required: bool) -> str:

@@ -23,12 +23,13 @@ from loyalty_server.auth import (
     service_accounts,
 )
 from loyalty_server.auth.authorization import AuthorizationRequest, check_echo_fields
-from loyalty_server.auth.deps import AuthDeps, check_request_id, page_size, tenant_code_of
+from loyalty_server.auth.deps import AuthDeps, tenant_code_of
 from loyalty_server.auth.keys import KeyStore
 from loyalty_server.auth.seed_errors import with_seed_fields
 from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument
 from loyalty_server.logs import request_id_var
 from loyalty_server.principal import Principal, current_principal
+from loyalty_server.requests import check_request_id, page_size
 
 T = TypeVar("T")
 USER_AGENT_HEADER = "user-agent"

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from loyalty_server import requests
 from loyalty_server.errors import FieldViolation, invalid_argument
 from loyalty_server.ledger.members import get_member
 from loyalty_server.ledger.tables import ledger_transactions
 
-PAGE_SIZE_DEFAULT = 100
-PAGE_SIZE_MAX = 1000
 TRANSACTION_TYPES = frozenset({"earn", "spend", "expire", "reverse", "adjust", "transfer_out", "transfer_in"})
 
 
@@ -55,14 +54,6 @@ class HistoryRow:
 
 def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment else None
-
-
-def page_size_of(requested: int) -> int:
-    if requested < 0:
-        raise invalid_argument(
-            "PAGE_SIZE_INVALID", "page_size must not be negative", FieldViolation("page_size", ">= 0")
-        )
-    return min(requested or PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX)
 
 
 def encode_token(last_pk: int, filters: HistoryFilter) -> str:
@@ -104,7 +95,7 @@ async def list_transactions(
         raise invalid_argument(
             "UNKNOWN_TRANSACTION_TYPE", f"unknown type {unknown[0]!r}", FieldViolation("types", "unknown")
         )
-    limit = page_size_of(page_size)
+    limit = requests.page_size(page_size)
     after = decode_token(page_token, filters)
     t = ledger_transactions
     async with engine.connect() as connection:

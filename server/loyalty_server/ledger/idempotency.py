@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_server.clock import Clock
-from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument
+from loyalty_server.errors import DomainError, ErrorKind
+from loyalty_server.requests import check_request_id
 from loyalty_server.storage.schema import idempotency_keys
 
-KEY_LENGTH_MAX = 128
 RETENTION = dt.timedelta(days=7)  # documented minimum is 24 hours; we keep a week
 
 
@@ -29,15 +29,6 @@ def fingerprint(content: dict[str, Any]) -> bytes:
     return hashlib.sha256(
         json.dumps(content, sort_keys=True, separators=(",", ":"), default=str).encode()
     ).digest()
-
-
-def check_key(key: str) -> None:
-    if not key or len(key) > KEY_LENGTH_MAX or not key.isascii() or not key.isprintable():
-        raise invalid_argument(
-            "REQUEST_ID_INVALID",
-            "request_id: 1-128 printable ASCII characters required",
-            FieldViolation("request_id", "1-128 printable ASCII characters"),
-        )
 
 
 async def claim(
@@ -50,7 +41,7 @@ async def claim(
     content: dict[str, Any],
 ) -> dict[str, Any] | None:
     """None: first time, go ahead (then `record` the result). A dict: the stored result of a replay."""
-    check_key(key)
+    check_request_id(key)
     digest = fingerprint(content)
     stored = await _stored(connection, tenant_id, scope, key)
     if stored is None:
