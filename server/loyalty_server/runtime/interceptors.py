@@ -9,6 +9,7 @@ bearer token cannot end up in a log line.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import re
@@ -75,30 +76,35 @@ async def _abort_for(exc: BaseException, outcome: _CallOutcome, context: grpc.ai
     await context.abort(status.code, status.details, status.trailing_metadata)
 
 
+@contextlib.asynccontextmanager
+async def _observed_call(method: str, context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+    """Around one call: its request id, the mapping of escaped exceptions to a status, its log line."""
+    outcome = _CallOutcome(method, request_id_from(context.invocation_metadata()))
+    token = request_id_var.set(outcome.request_id)
+    try:
+        context.set_trailing_metadata(((REQUEST_ID_HEADER, outcome.request_id),))
+        yield
+        outcome.code = context.code() or grpc.StatusCode.OK
+    except grpc.aio.AbortError:
+        outcome.code = context.code() or grpc.StatusCode.UNKNOWN
+        raise
+    except asyncio.CancelledError:
+        outcome.code = _cancel_code(context)
+        raise
+    except Exception as exc:
+        await _abort_for(exc, outcome, context)
+    finally:
+        outcome.log(context)
+        request_id_var.reset(token)
+
+
 def _wrap_unary(
     behavior: Callable[[Any, grpc.aio.ServicerContext], Any], method: str
 ) -> Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]:
     async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        outcome = _CallOutcome(method, request_id_from(context.invocation_metadata()))
-        token = request_id_var.set(outcome.request_id)
-        try:
-            context.set_trailing_metadata(((REQUEST_ID_HEADER, outcome.request_id),))
+        async with _observed_call(method, context):
             result = behavior(request, context)
-            if inspect.isawaitable(result):
-                result = await result
-            outcome.code = context.code() or grpc.StatusCode.OK
-            return result
-        except grpc.aio.AbortError:
-            outcome.code = context.code() or grpc.StatusCode.UNKNOWN
-            raise
-        except asyncio.CancelledError:
-            outcome.code = _cancel_code(context)
-            raise
-        except Exception as exc:
-            await _abort_for(exc, outcome, context)
-        finally:
-            outcome.log(context)
-            request_id_var.reset(token)
+            return await result if inspect.isawaitable(result) else result
 
     return unary
 
@@ -109,28 +115,13 @@ def _wrap_stream(
     """Server-streaming (and, for reflection, bidirectional) calls: the request is passed through."""
 
     async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-        outcome = _CallOutcome(method, request_id_from(context.invocation_metadata()))
-        token = request_id_var.set(outcome.request_id)
-        try:
-            context.set_trailing_metadata(((REQUEST_ID_HEADER, outcome.request_id),))
+        async with _observed_call(method, context):
             result = behavior(request, context)
             if hasattr(result, "__aiter__"):
                 async for item in result:
                     yield item
             elif inspect.isawaitable(result):
                 await result  # a handler that writes with context.write()
-            outcome.code = context.code() or grpc.StatusCode.OK
-        except grpc.aio.AbortError:
-            outcome.code = context.code() or grpc.StatusCode.UNKNOWN
-            raise
-        except asyncio.CancelledError:
-            outcome.code = _cancel_code(context)
-            raise
-        except Exception as exc:
-            await _abort_for(exc, outcome, context)
-        finally:
-            outcome.log(context)
-            request_id_var.reset(token)
 
     return stream
 
