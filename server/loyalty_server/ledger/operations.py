@@ -164,12 +164,12 @@ class Ledger:
             "pending_days": pending_days,
         }
         async with write_transaction(self.engine) as connection:
-            replay = await self._claim(connection, tenant_id, "ledger.earn", entry.request_id, content)
+            replay = await self.claim_booked(connection, tenant_id, "ledger.earn", entry.request_id, content)
             if replay is not None:
                 return Booked(**replay)
             member = await get_member(connection, tenant_id, member_id)
             require_active(member)
-            await self._settle(connection, member, currency)
+            await self.settle(connection, member, currency)
             now = self.clock.now()
             effective = effective_at or now
             booked = await credit(
@@ -181,13 +181,13 @@ class Ledger:
                 source_id=source_id,
                 entry=entry,
                 effective_at=effective,
-                expires_at=self._expiry(program, member, currency, effective),
+                expires_at=self.expiry_for(program, member, currency, effective),
                 pending_until=now + dt.timedelta(days=pending_days) if pending_days else None,
             )
-            await self._points_event(
+            await self.points_event(
                 connection, member, booked, entry, subscription_pb2.EVENT_TYPE_POINTS_EARNED
             )
-            await self._record(connection, tenant_id, "ledger.earn", entry.request_id, booked)
+            await self.record_booked(connection, tenant_id, "ledger.earn", entry.request_id, booked)
             return booked
 
     async def spend(
@@ -205,19 +205,19 @@ class Ledger:
             "origin": [entry.origin_type, entry.origin_id],
         }
         async with write_transaction(self.engine) as connection:
-            replay = await self._claim(connection, tenant_id, "ledger.spend", entry.request_id, content)
+            replay = await self.claim_booked(connection, tenant_id, "ledger.spend", entry.request_id, content)
             if replay is not None:
                 return Booked(**replay)
             member = await get_member(connection, tenant_id, member_id)
             require_active(member)
-            await self._settle(connection, member, currency)
+            await self.settle(connection, member, currency)
             booked = await debit(
                 connection, self.clock, member, currency=currency, points=points, entry=entry
             )
-            await self._points_event(
+            await self.points_event(
                 connection, member, booked, entry, subscription_pb2.EVENT_TYPE_POINTS_SPENT
             )
-            await self._record(connection, tenant_id, "ledger.spend", entry.request_id, booked)
+            await self.record_booked(connection, tenant_id, "ledger.spend", entry.request_id, booked)
             return booked
 
     async def balance(self, tenant_id: int, member_id: str) -> BalanceView:
@@ -230,7 +230,7 @@ class Ledger:
         if any(row["settle_at"] is not None and row["settle_at"] <= now for row in rows.values()):
             async with write_transaction(self.engine) as connection:
                 for currency in rows:
-                    await self._settle(connection, member, currency)
+                    await self.settle(connection, member, currency)
                 rows = await _account_rows(connection, member)
         async with self.engine.connect() as connection:
             sources = await _source_rows(connection, [row["id"] for row in rows.values()])
@@ -281,7 +281,7 @@ class Ledger:
                 return await self._hold_view(connection, tenant_id, replay["hold_id"])
             member = await get_member(connection, tenant_id, member_id)
             require_active(member)
-            await self._settle(connection, member, currency)
+            await self.settle(connection, member, currency)
             expires_at = self.clock.now() + dt.timedelta(seconds=ttl)
             row = await place_hold(
                 connection,
@@ -329,7 +329,7 @@ class Ledger:
                 content=content,
             )
             if replay is not None:
-                return await self._hold_view(connection, tenant_id, hold_id), _booked_from(replay["booked"])
+                return await self._hold_view(connection, tenant_id, hold_id), booked_from(replay["booked"])
             hold, member = await self._active_hold(connection, tenant_id, hold_id)
             take = hold["points"] if points is None else points
             if take > hold["points"]:
@@ -352,7 +352,7 @@ class Ledger:
             await connection.execute(
                 update(holds).where(holds.c.id == hold["id"]).values(capture_transaction_pk=booked.pk)
             )
-            await self._points_event(
+            await self.points_event(
                 connection, member, booked, entry, subscription_pb2.EVENT_TYPE_POINTS_SPENT
             )
             closed = await find_hold(connection, tenant_id, hold_id)
@@ -364,7 +364,7 @@ class Ledger:
                 tenant_id=tenant_id,
                 scope="ledger.capture",
                 key=request_id,
-                result={"booked": _booked_json(booked)},
+                result={"booked": booked_json(booked)},
             )
             return await self._hold_view(connection, tenant_id, hold_id), booked
 
@@ -401,8 +401,8 @@ class Ledger:
             hold = await find_hold(connection, tenant_id, hold_id)
         if hold["status"] == "active" and hold["expires_at"] <= self.clock.now():
             async with write_transaction(self.engine) as connection:  # settle, so it reads as expired
-                member = await self._member_by_pk(connection, hold["member_pk"])
-                await self._settle(connection, member, hold["currency"])
+                member = await self.member_by_pk(connection, hold["member_pk"])
+                await self.settle(connection, member, hold["currency"])
         async with self.engine.connect() as connection:
             return await self._hold_view(connection, tenant_id, hold_id)
 
@@ -411,8 +411,8 @@ class Ledger:
     ) -> tuple[Any, Member]:
         """The hold, locked after its account (always account first, then hold: one lock order)."""
         hold = await find_hold(connection, tenant_id, hold_id)
-        member = await self._member_by_pk(connection, hold["member_pk"])
-        await self._settle(connection, member, hold["currency"])  # may expire this very hold
+        member = await self.member_by_pk(connection, hold["member_pk"])
+        await self.settle(connection, member, hold["currency"])  # may expire this very hold
         hold = await find_hold(connection, tenant_id, hold_id, lock=True)
         if hold["status"] != "active":
             reason = {"captured": "HOLD_CAPTURED", "voided": "HOLD_VOIDED", "expired": "HOLD_EXPIRED"}[
@@ -426,14 +426,14 @@ class Ledger:
             )
         return hold, member
 
-    async def _member_by_pk(self, connection: AsyncConnection, member_pk: int) -> Member:
+    async def member_by_pk(self, connection: AsyncConnection, member_pk: int) -> Member:
         query = select(members.c.member_id, members.c.tenant_id).where(members.c.id == member_pk)
         row = (await connection.execute(query)).one()
         return await get_member(connection, row.tenant_id, row.member_id)
 
     async def _hold_view(self, connection: AsyncConnection, tenant_id: int, hold_id: str) -> HoldView:
         hold = await find_hold(connection, tenant_id, hold_id)
-        member = await self._member_by_pk(connection, hold["member_pk"])
+        member = await self.member_by_pk(connection, hold["member_pk"])
         capture_id = None
         if hold["capture_transaction_pk"] is not None:
             query = select(ledger_transactions.c.transaction_id).where(
@@ -454,7 +454,7 @@ class Ledger:
             capture_transaction_id=capture_id,
         )
 
-    async def _settle(self, connection: AsyncConnection, member: Member, currency: str) -> None:
+    async def settle(self, connection: AsyncConnection, member: Member, currency: str) -> None:
         """Settle the account and announce what it did: points.expired and hold.expired events."""
         settlement = await settle_account(connection, self.clock, member, currency)
         for booked in settlement.expired:
@@ -495,29 +495,29 @@ class Ledger:
         payload.expire_time.FromDatetime(hold["expires_at"])
         await append_event(connection, self.clock, tenant_id=member.tenant_id, event=event)
 
-    def _expiry(
+    def expiry_for(
         self, program: Program, member: Member, currency: str, earned_at: dt.datetime
     ) -> dt.datetime | None:
         custom = next((tier for tier in program.tiers.custom if tier.id == member.custom_tier_id), None)
         never = custom is not None and custom.temporary_points_never_expire
         return expires_at_for(program.currencies[currency], earned_at, member.zone, never=never)
 
-    async def _claim(
+    async def claim_booked(
         self, connection: AsyncConnection, tenant_id: int, scope: str, key: str, content: dict[str, Any]
     ) -> dict[str, Any] | None:
         replay = await idempotency.claim(
             connection, self.clock, tenant_id=tenant_id, scope=scope, key=key, content=content
         )
-        return None if replay is None else dataclasses.asdict(_booked_from(replay))
+        return None if replay is None else dataclasses.asdict(booked_from(replay))
 
-    async def _record(
+    async def record_booked(
         self, connection: AsyncConnection, tenant_id: int, scope: str, key: str, booked: Booked
     ) -> None:
         await idempotency.record(
-            connection, tenant_id=tenant_id, scope=scope, key=key, result=_booked_json(booked)
+            connection, tenant_id=tenant_id, scope=scope, key=key, result=booked_json(booked)
         )
 
-    async def _points_event(
+    async def points_event(
         self, connection: AsyncConnection, member: Member, booked: Booked, entry: Entry, event_type: int
     ) -> None:
         payload = subscription_pb2.PointsChangedPayload(
@@ -582,13 +582,13 @@ def _currency_view(
     )
 
 
-def _booked_json(booked: Booked) -> dict[str, Any]:
+def booked_json(booked: Booked) -> dict[str, Any]:
     return {
         k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in dataclasses.asdict(booked).items()
     }
 
 
-def _booked_from(stored: dict[str, Any]) -> Booked:
+def booked_from(stored: dict[str, Any]) -> Booked:
     values = dict(stored)
     for name in ("expires_at", "pending_until"):
         if values[name] is not None:

@@ -7,7 +7,18 @@ Earned points live in `lots` (what is left of each credit, when it expires, when
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from loyalty_server.storage.schema import BigId, UtcDateTime, metadata
 
@@ -29,6 +40,13 @@ members = Table(
     Column("enrollment_store_id", String(64), nullable=False, server_default=""),
     Column("tier_id", String(64), nullable=True),
     Column("custom_tier_id", String(64), nullable=True),
+    # Tier state (see ledger/tiers.py): since when the threshold tier holds, when a custom tier ends,
+    # a pending downgrade (when it takes effect, whether it was warned), and when to look again.
+    Column("tier_since", UtcDateTime, nullable=True),
+    Column("custom_tier_expires_at", UtcDateTime, nullable=True),
+    Column("downgrade_at", UtcDateTime, nullable=True),
+    Column("downgrade_warned_at", UtcDateTime, nullable=True),
+    Column("tier_review_at", UtcDateTime, nullable=True),
     Column("version", Integer, nullable=False),  # bumped on every change: the etag
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
@@ -36,6 +54,7 @@ members = Table(
     UniqueConstraint("tenant_id", "loyalty_id"),
     UniqueConstraint("tenant_id", "email"),
     UniqueConstraint("tenant_id", "phone"),
+    Index(None, "tier_review_at"),
 )
 
 # One row per (tenant, account name): member accounts ("member/<member_id>/<currency>") and program
@@ -103,6 +122,7 @@ ledger_transactions = Table(
     # Keyset pagination of a member's history, newest first.
     Index(None, "member_pk", "id"),
     Index(None, "tenant_id", "origin_type", "origin_id"),
+    Index(None, "reverses_pk"),
 )
 
 postings = Table(
@@ -157,4 +177,68 @@ holds = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("closed_at", UtcDateTime, nullable=True),
     Index(None, "account_pk", "status", "expires_at"),
+)
+
+
+# Which lots a debit drew from and how much: a reversal of the spend gives the points back to the
+# same lots (same expiry), and a transfer moves them with their expiry dates.
+lot_draws = Table(
+    "lot_draws",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id"), nullable=False),
+    Column("transaction_pk", BigInteger, ForeignKey("ledger_transactions.id"), nullable=False),
+    Column("lot_pk", BigInteger, ForeignKey("lots.id"), nullable=False),
+    Column("points", BigInteger, nullable=False),  # > 0
+    Index(None, "transaction_pk"),
+)
+
+# Qualifying points per member per UTC day: the tier window's sum is at most `window_days` rows,
+# whatever the history length. Reversals of earned points subtract on the earn's own day.
+qualifying_points = Table(
+    "qualifying_points",
+    metadata,
+    Column("tenant_id", Integer, ForeignKey("tenants.id"), nullable=False),
+    Column("member_pk", BigInteger, ForeignKey("members.id"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("points", BigInteger, nullable=False),
+)
+
+# Coupons issued by RedeemReward. The code is a bearer secret: only its SHA-256 is stored (for the
+# lookup at the till) and its last characters (to show a member which coupon is which).
+coupons = Table(
+    "coupons",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id"), nullable=False),
+    Column("coupon_id", String(32), nullable=False, unique=True),
+    Column("code_sha256", String(64), nullable=False, unique=True),
+    Column("code_hint", String(8), nullable=False),
+    Column("member_pk", BigInteger, ForeignKey("members.id"), nullable=False),
+    Column("reward_id", String(64), nullable=False),
+    Column("reward_name", String(200), nullable=False),
+    Column("status", String(16), nullable=False),  # issued | used | cancelled | expired
+    Column("cost_points", BigInteger, nullable=False),
+    Column("currency", String(64), nullable=False),
+    Column("discount_minor", BigInteger, nullable=False),
+    Column("transaction_pk", BigInteger, ForeignKey("ledger_transactions.id"), nullable=False),
+    Column("reversal_transaction_pk", BigInteger, ForeignKey("ledger_transactions.id"), nullable=True),
+    Column("order_id", String(128), nullable=False, server_default=""),
+    Column("store_id", String(64), nullable=False, server_default=""),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),
+    Column("cancelled_at", UtcDateTime, nullable=True),
+    Column("cancel_reason", String(500), nullable=False, server_default=""),
+    Index(None, "member_pk", "reward_id", "status"),
+    Index(None, "member_pk", "id"),
+)
+
+# Per reward: coupons issued and not cancelled. Locked by RedeemReward, so stock is never oversold.
+reward_counters = Table(
+    "reward_counters",
+    metadata,
+    Column("tenant_id", Integer, ForeignKey("tenants.id"), primary_key=True),
+    Column("reward_id", String(64), primary_key=True),
+    Column("issued", BigInteger, nullable=False, server_default="0"),
 )
