@@ -60,6 +60,10 @@ class Settings:
     login_failures_per_account_max: int = 5
     login_failures_per_address_max: int = 20
     login_failure_window_s: int = 15 * 60
+    # Background jobs inside the server (no external cron). Each is safe with several replicas.
+    expiry_interval_s: float = 60.0  # expire due lots, release pending ones, send expiring notices
+    tier_interval_s: float = 300.0  # evaluate pending tier downgrades and ended custom tiers
+    program_refresh_s: float = 5.0  # how soon a program installed on another replica takes effect
 
     @property
     def resolved_database_url(self) -> str:

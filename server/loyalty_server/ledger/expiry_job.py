@@ -10,9 +10,7 @@ once; a notice marks its lots in the same transaction as its event, so it goes o
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import logging
 from typing import NamedTuple
 
 from sqlalchemy import func, select, update
@@ -22,10 +20,8 @@ from loyalty_server.events.outbox import append_event
 from loyalty_server.ledger.members import event_member, get_member
 from loyalty_server.ledger.operations import Ledger
 from loyalty_server.ledger.tables import accounts, lots, members
-from loyalty_server.logs import log_event
 from loyalty_server.storage.engine import write_transaction
 
-logger = logging.getLogger("loyalty.expiry")
 ACCOUNTS_PER_ROUND_MAX = 500
 NOTICES_PER_ROUND_MAX = 500
 
@@ -105,37 +101,3 @@ async def announce_expiring(ledger: Ledger) -> int:
             await append_event(connection, ledger.clock, tenant_id=tenant_id, event=event)
             sent += 1
     return sent
-
-
-class ExpiryScheduler:
-    """Runs a round every `interval_s` until stopped; a failing round is logged and retried next time."""
-
-    def __init__(self, ledger: Ledger, interval_s: float) -> None:
-        assert interval_s > 0
-        self.ledger = ledger
-        self.interval_s = interval_s
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="expiry-scheduler")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                result = await run_round(self.ledger)
-                if result.settled_accounts or result.notices:
-                    log_event(
-                        logger,
-                        "expiry round",
-                        settled_accounts=result.settled_accounts,
-                        notices=result.notices,
-                    )
-            except Exception as exc:  # the next round tries again; the ledger stays consistent
-                log_event(logger, "expiry round failed", logging.ERROR, error=type(exc).__name__)
-            await asyncio.sleep(self.interval_s)

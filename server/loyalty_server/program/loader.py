@@ -129,12 +129,17 @@ def _check_id(value: str, where: str) -> str:
 
 
 def load_program_file(path: str | Path) -> Program:
+    return load_program_document(path)[0]
+
+
+def load_program_document(path: str | Path) -> tuple[Program, str]:
+    """The validated program and the document it came from (whose hash is the program's revision)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"program file {path}: cannot read it ({exc.strerror})") from None
-    return parse_program(text, origin=str(path))
+    return parse_program(text, origin=str(path)), text
 
 
 def parse_program(text: str, *, origin: str = "program") -> Program:

@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from loyalty_server.auth.keys import KeyStore
 from loyalty_server.clock import Clock
 from loyalty_server.config import Settings
+from loyalty_server.ledger.operations import Ledger
 from loyalty_server.program import Program
+from loyalty_server.program.registry import ProgramRegistry
 from loyalty_server.tenancy import Tenant
 
 
@@ -22,5 +24,7 @@ class AppContext:
     program: Program  # the configured program: the default tenant's
     default_tenant: Tenant
     keys: KeyStore  # the access-token signing keys of the data dir
+    programs: ProgramRegistry  # every tenant's program, refreshed from the database
+    ledger: Ledger
     # Set when the server begins to shut down: long-lived streams end on it instead of being cut.
     shutting_down: asyncio.Event = field(default_factory=asyncio.Event)

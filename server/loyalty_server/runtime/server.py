@@ -23,10 +23,14 @@ from loyalty_server.auth.setup import auth_interceptor, open_key_store
 from loyalty_server.clock import Clock, SystemClock
 from loyalty_server.config import Settings
 from loyalty_server.errors import ConfigError
+from loyalty_server.ledger.expiry_job import run_round as expiry_round
+from loyalty_server.ledger.operations import Ledger
 from loyalty_server.logs import log_event
-from loyalty_server.program import load_program_file
+from loyalty_server.program.loader import load_program_document
+from loyalty_server.program.registry import ProgramRegistry
 from loyalty_server.runtime.context import AppContext
 from loyalty_server.runtime.interceptors import CallInterceptor
+from loyalty_server.runtime.periodic import PeriodicJob
 from loyalty_server.runtime.services import ServiceRegistration, loyalty_services
 from loyalty_server.runtime.tls import check_plaintext_allowed, server_credentials
 from loyalty_server.storage.engine import create_engine, display_url
@@ -81,10 +85,11 @@ class LoyaltyServer:
         self.grpc_port = 0
         self._server: grpc.aio.Server | None = None
         self._health = health.aio.HealthServicer()
+        self._jobs: list[PeriodicJob] = []
 
     async def start(self) -> None:
         settings = self.settings
-        program = load_program_file(settings.resolved_program)
+        program, document = load_program_document(settings.resolved_program)
         check_plaintext_allowed(settings, settings.grpc_address, "grpc_address")
         credentials = server_credentials(settings)
         engine = create_engine(
@@ -97,13 +102,19 @@ class LoyaltyServer:
             await migrate(engine)
             default_tenant = await ensure_default_tenant(engine, self.clock)
             keys = open_key_store(settings, self.clock)
-            self.app = AppContext(settings, engine, self.clock, program, default_tenant, keys)
+            programs = ProgramRegistry(program, document)
+            await programs.refresh(engine)
+            ledger = Ledger(engine, self.clock, programs.program_for)
+            self.app = AppContext(
+                settings, engine, self.clock, program, default_tenant, keys, programs, ledger
+            )
             self._server = self._build_server()
             self.grpc_port = self._bind(credentials)
         except BaseException:
             await engine.dispose()
             raise
         await self._server.start()
+        self._start_jobs()
         await self._set_serving(health_pb2.HealthCheckResponse.SERVING)
         log_event(
             logger,
@@ -115,6 +126,23 @@ class LoyaltyServer:
             database=display_url(settings.resolved_database_url),
             program=program.name,
         )
+
+    def _start_jobs(self) -> None:
+        assert self.app is not None
+        app, settings = self.app, self.settings
+
+        async def refresh_programs() -> dict[str, int]:
+            return {"programs_changed": len(await app.programs.refresh(app.engine))}
+
+        async def expire() -> dict[str, int]:
+            return (await expiry_round(app.ledger))._asdict()
+
+        self._jobs = [
+            PeriodicJob("program-refresh", refresh_programs, settings.program_refresh_s),
+            PeriodicJob("expiry", expire, settings.expiry_interval_s),
+        ]
+        for job in self._jobs:
+            job.start()
 
     def _build_server(self) -> grpc.aio.Server:
         assert self.app is not None
@@ -161,6 +189,8 @@ class LoyaltyServer:
         log_event(logger, "shutting down", grace_s=grace)
         await self._health.enter_graceful_shutdown()  # every service answers NOT_SERVING from here on
         self.app.shutting_down.set()
+        for job in self._jobs:
+            await job.stop()
         await self._server.stop(grace)
         await self.app.engine.dispose()
         self._server = None

@@ -43,6 +43,12 @@ def _auth_servicer(app: AppContext) -> Any:
     return AuthServicer(auth_deps(app.engine, app.clock, app.settings, app.keys, app.program), app.keys)
 
 
+def _ledger_servicer(app: AppContext) -> Any:
+    from loyalty_server.ledger.rpc.servicer import LedgerServicer
+
+    return LedgerServicer(app, app.ledger)
+
+
 def _full_name(module: Any, service: str) -> str:
     return module.DESCRIPTOR.services_by_name[service].full_name
 
@@ -62,7 +68,7 @@ def loyalty_services() -> list[ServiceRegistration]:
         ServiceRegistration(
             _full_name(ledger_pb2, "LedgerService"),
             ledger_pb2_grpc.add_LedgerServiceServicer_to_server,
-            lambda _app: ledger_pb2_grpc.LedgerServiceServicer(),
+            _ledger_servicer,
         ),
         ServiceRegistration(
             _full_name(subscription_pb2, "SubscriptionService"),
