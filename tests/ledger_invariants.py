@@ -1,14 +1,28 @@
-"""Ledger invariants, checked against the database itself (not through the code under test)."""
+"""Ledger invariants, checked against the database itself (not through the code under test).
+
+Debt-aware (see ledger/book.py): a member account's lots hold max(posted, 0); posted goes below zero
+only when the program allows negative balances (`debt_allowed`); recorded debt is never negative and
+equals what the member's debt account was posted; a transaction's debt_points is its debt leg; no
+transaction is reversed beyond its whole effect.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from loyalty_server.ledger.tables import accounts, ledger_transactions, lots, postings, source_balances
+from loyalty_server.ledger.tables import (
+    accounts,
+    ledger_transactions,
+    lot_draws,
+    lots,
+    postings,
+    source_balances,
+)
 
 
 async def check_invariants(engine: AsyncEngine, *, debt_allowed: bool = False) -> None:
+    """`debt_allowed`: the program's debt policy is ALLOW_NEGATIVE (balances may go below zero)."""
     async with engine.connect() as connection:
         # Every transaction sums to zero.
         unbalanced = (
@@ -29,6 +43,7 @@ async def check_invariants(engine: AsyncEngine, *, debt_allowed: bool = False) -
                 )
             ).all()
             assert sum(amount for amount, kind in legs if kind == "member") == row["points"], row
+            assert sum(amount for amount, kind in legs if kind == "debt") == row["debt_points"], row
         # The whole book sums to zero: total supply is auditable at any moment.
         assert (await connection.execute(select(func.coalesce(func.sum(postings.c.amount), 0)))).scalar() == 0
         for account in (
@@ -51,8 +66,20 @@ async def check_invariants(engine: AsyncEngine, *, debt_allowed: bool = False) -
                     )
                 )
             ).scalar()
-            assert lot_total == account["posted"], (
+            assert lot_total == max(account["posted"], 0), (
                 f"{account['name']}: lots {lot_total} != posted {account['posted']}"
+            )
+            assert debt_allowed or account["posted"] >= 0, f"{account['name']}: posted {account['posted']}"
+            owed = (
+                await connection.execute(
+                    select(func.coalesce(func.sum(postings.c.amount), 0))
+                    .join(accounts, accounts.c.id == postings.c.account_pk)
+                    .where(accounts.c.name == account["name"] + "/debt")
+                )
+            ).scalar()
+            assert account["debt"] >= 0, f"{account['name']}: debt {account['debt']}"
+            assert account["debt"] == -owed, (
+                f"{account['name']}: debt {account['debt']} != debt postings {-owed}"
             )
             pending_total = (
                 await connection.execute(
@@ -78,3 +105,34 @@ async def check_invariants(engine: AsyncEngine, *, debt_allowed: bool = False) -
             )
         ).all()
         assert bad_lots == []
+        await _check_draws_and_reversals(connection)
+
+
+async def _check_draws_and_reversals(connection) -> None:  # type: ignore[no-untyped-def]
+    t = ledger_transactions
+    # A debit drew from lots at most what it took from the member, each draw positive.
+    drawn = (
+        await connection.execute(
+            select(
+                lot_draws.c.transaction_pk, func.sum(lot_draws.c.points), func.min(lot_draws.c.points)
+            ).group_by(lot_draws.c.transaction_pk)
+        )
+    ).all()
+    for transaction_pk, total, smallest in drawn:
+        points = (await connection.execute(select(t.c.points).where(t.c.id == transaction_pk))).scalar_one()
+        assert smallest > 0, transaction_pk
+        assert total <= -points, f"transaction {transaction_pk} drew {total}, took {-points}"
+    # Reversals undo at most the whole effect (member + debt legs) of what they reverse, opposite sign.
+    undone = (
+        await connection.execute(
+            select(t.c.reverses_pk, func.sum(t.c.points + t.c.debt_points))
+            .where(t.c.reverses_pk.is_not(None))
+            .group_by(t.c.reverses_pk)
+        )
+    ).all()
+    for reverses_pk, total in undone:
+        original = (
+            await connection.execute(select(t.c.points + t.c.debt_points).where(t.c.id == reverses_pk))
+        ).scalar_one()
+        assert original * total <= 0, f"reversal of {reverses_pk} has the same sign"
+        assert abs(total) <= abs(original), f"{reverses_pk}: {abs(total)} reversed of {abs(original)}"

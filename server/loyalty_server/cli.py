@@ -16,11 +16,13 @@ from loyalty_server import __version__, logs
 from loyalty_server.clock import SystemClock
 from loyalty_server.config import Settings, load_settings
 from loyalty_server.errors import ConfigError
+from loyalty_server.imports.fields import MEMBER_COLUMNS, POINT_COLUMNS
 from loyalty_server.program import load_program_file
 from loyalty_server.storage.engine import create_engine
 from loyalty_server.storage.migrate import current_revision, migrate
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 _HELP = {
     "data_dir": "directory for the SQLite file and keys (default: ./data)",
@@ -94,7 +96,55 @@ def build_parser() -> argparse.ArgumentParser:
     _add_setting_flags(list_cmd, ["data_dir", "database_url"])
     list_cmd.set_defaults(run=_cmd_tenants_list)
     _add_auth_commands(commands)
+    _add_import_commands(commands)
     return parser
+
+
+def _add_import_commands(commands: Any) -> None:
+    imports = commands.add_parser("import", help="import members or points from CSV or JSON Lines")
+    kinds = imports.add_subparsers(dest="kind", required=True, metavar="KIND")
+    for kind, what, columns in (
+        ("members", "enroll members", MEMBER_COLUMNS),
+        ("points", "credit points", POINT_COLUMNS),
+    ):
+        command = kinds.add_parser(
+            kind,
+            help=f"{what}, one per row (exit 2: rows refused; 1: fatal)",
+            description=f"{what.capitalize()}, one per row. Columns: {columns.describe()}.",
+        )
+        command.add_argument("file", help="the CSV (with a header line) or JSON Lines file")
+        command.add_argument("--tenant", help="the tenant code (default: the default tenant)")
+        command.add_argument("--format", choices=["csv", "jsonl"], help="default: by file extension")
+        command.add_argument("--report", metavar="PATH", help="refused rows (default: FILE.refused.csv)")
+        resume = command.add_mutually_exclusive_group()
+        resume.add_argument(
+            "--resume",
+            dest="resume",
+            action="store_true",
+            default=True,
+            help="continue after the checkpoint, if any (default)",
+        )
+        resume.add_argument("--restart", dest="resume", action="store_false", help="ignore the checkpoint")
+        _add_setting_flags(command, ["data_dir", "database_url", "program"])
+        command.set_defaults(run=_cmd_import)
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from loyalty_server.imports.command import fatal, import_file
+
+    status = [0]
+
+    async def work(engine: Any) -> None:
+        status[0] = await import_file(engine, _settings_from(args), args)
+
+    try:
+        _with_migrated_engine(args, work)
+    except ConfigError as exc:  # here even a setting is fatal (1): 2 means rows were refused
+        return fatal(str(exc))
+    except KeyboardInterrupt:  # the import saved its checkpoint on the way out
+        fatal("interrupted; run the same command again to continue where it stopped")
+        return EXIT_INTERRUPTED
+    return status[0]
 
 
 def _add_auth_commands(commands: Any) -> None:

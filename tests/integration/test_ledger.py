@@ -260,7 +260,7 @@ async def test_temporary_points_expire_in_order_with_an_expiry_transaction(
     assert first_expiry.WhichOneof("payload") == "points_expired"
     assert (first_expiry.points_expired.points, first_expiry.points_expired.currency) == (40, "temporary")
     assert first_expiry.member.member_id == member.member_id
-    assert announced[3][1].points_spent.points == -60
+    assert announced[3][1].points_spent.points == 60
     await check_invariants(engine)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -152,6 +152,22 @@ async def revoke_grant(connection: AsyncConnection, clock: Clock, grant: Grant, 
 
 async def revoke_client_grants(connection: AsyncConnection, clock: Clock, client_id: str, reason: str) -> int:
     query = select(oauth_grants).where(oauth_grants.c.client_id == client_id, oauth_grants.c.state == ACTIVE)
+    return await _revoke_all(connection, clock, query, reason)
+
+
+async def revoke_member_grants(
+    connection: AsyncConnection, clock: Clock, *, tenant_id: int, member_id: str, reason: str
+) -> int:
+    """Every partner's grant for this member (deactivation, erasure): one partner.disconnected each."""
+    query = select(oauth_grants).where(
+        oauth_grants.c.tenant_id == tenant_id,
+        oauth_grants.c.member_id == member_id,
+        oauth_grants.c.state == ACTIVE,
+    )
+    return await _revoke_all(connection, clock, query, reason)
+
+
+async def _revoke_all(connection: AsyncConnection, clock: Clock, query: Select, reason: str) -> int:  # type: ignore[type-arg]
     grants = [_to_grant(row) for row in (await connection.execute(query)).mappings()]
     revoked = 0
     for grant in grants:

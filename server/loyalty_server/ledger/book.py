@@ -7,13 +7,30 @@ balance is the sum of those, read at audit time, so they never become a lock eve
 
 Lazy settlement: an account whose `settle_at` has come releases matured pending lots and expires due
 lots (with an expiry transaction each) before it is read or spent from.
+
+Two primitives write every member transaction: `give` (points in: new lots, or back into the lots a
+debit drew from) and `take` (points out of lots, each draw recorded in `lot_draws`, so a reversal can
+give them back with their own expiry). Expiry takes lots directly and records no draws.
+
+Debt. A reversal may ask for points the member no longer has. Under the program's RECORD_DEBT policy
+the shortfall is posted to the member's debt account (`member/<id>/<currency>/debt`, type
+`debt`, whose balance is minus what is owed) and mirrored in the member account's `debt`. Under
+ALLOW_NEGATIVE it is posted to the member account itself, whose `posted` then goes below zero (only
+once every lot is empty). Every later credit pays off what is owed first, debt before a negative
+balance, and only the rest lands in lots. A transaction's `points` is its member leg and its
+`debt_points` its debt leg (negative: debt recorded; positive: debt paid off), so `points +
+debt_points` is the whole change to what the member owns. Always, per member account: lots =
+max(posted, 0); posted < 0 only under ALLOW_NEGATIVE; debt = -(debt account balance) >= 0.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,12 +39,27 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_server.clock import Clock
 from loyalty_server.errors import DomainError, ErrorKind
-from loyalty_server.ledger.lots import LotView, allocate_spend
+from loyalty_server.ledger.lots import LotView, allocate_spend, spend_order
 from loyalty_server.ledger.members import Member
-from loyalty_server.ledger.tables import accounts, holds, ledger_transactions, lots, postings, source_balances
+from loyalty_server.ledger.tables import (
+    accounts,
+    holds,
+    ledger_transactions,
+    lot_draws,
+    lots,
+    postings,
+    source_balances,
+)
 
 POINTS_MAX = 10**12  # one transaction never moves more than this
 SETTLE_LOTS_MAX = 10_000  # lots one settlement handles; the rest on the next read or job run
+DEBT_ACCOUNT_TYPE = "debt"
+EARNING_KINDS = frozenset({"earn", "adjust"})  # credits that count in lifetime earned
+ADJUSTMENT_SOURCE = "adjustment"  # built-in source of manual credits, whatever the program's sources
+
+# What a take does with the points the lots cannot give: refuse (the caller checked availability),
+# record them as debt (RECORD_DEBT), or take them below zero (ALLOW_NEGATIVE).
+Shortfall = Literal["refuse", "debt", "negative"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +67,7 @@ class Entry:
     """What a transaction is about, beyond its amount: the ledger's "why" and "who"."""
 
     origin_type: str  # activity | purchase | redemption | hold | adjustment | expiry | ...
-    origin_id: str
+    origin_id: str  # "": the transaction is its own origin (its transaction id is written here)
     reason_code: str
     reason: str = ""
     origin_client_id: str = ""
@@ -56,10 +88,49 @@ class Booked:
     expires_at: dt.datetime | None
     pending_until: dt.datetime | None
     available_after: int
+    debt_points: int = 0  # the debt leg: < 0 debt recorded, > 0 debt paid off (see the module notes)
+
+
+@dataclass(frozen=True, slots=True)
+class NewLot:
+    """Points that land in a new lot."""
+
+    points: int
+    source_id: str
+    expires_at: dt.datetime | None
+    pending_until: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Draw:
+    """Points a debit took from one lot (a `lot_draws` row); given back, they return to that lot."""
+
+    lot_pk: int
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """What a give or take writes besides its points: the transaction's type, its program account on
+    the other side, and how it counts in the member's lifetime figures."""
+
+    kind: str  # earn | spend | reverse | adjust | transfer_in | transfer_out
+    counter: str  # program account kind: issuance | redemption | adjustment
+    currency: str
+    entry: Entry
+    effective_at: dt.datetime
+    source_id: str | None = None
+    reverses_pk: int | None = None
+    earned: int = 0  # change of lifetime earned (the account's and source_id's breakdown)
+    spent: int = 0  # change of lifetime spent
 
 
 def member_account_name(member_id: str, currency: str) -> str:
     return f"member/{member_id}/{currency}"
+
+
+def debt_account_name(member_id: str, currency: str) -> str:
+    return f"member/{member_id}/{currency}/debt"
 
 
 def program_account_name(kind: str, currency: str) -> str:
@@ -98,14 +169,32 @@ async def program_account_pk(
     return await _account_pk(connection, tenant_id, program_account_name(kind, currency), values, now)
 
 
+async def debt_account_pk(
+    connection: AsyncConnection, member: Member, currency: str, now: dt.datetime
+) -> int:
+    """The member's debt account. No member_pk: member_pk finds a member's balance rows, and this
+    account's figure lives on the member account (`debt`); only its postings are here."""
+    values = {"account_type": DEBT_ACCOUNT_TYPE, "currency": currency}
+    return await _account_pk(
+        connection, member.tenant_id, debt_account_name(member.member_id, currency), values, now
+    )
+
+
+async def member_account_pk(
+    connection: AsyncConnection, member: Member, currency: str, now: dt.datetime
+) -> int:
+    """The member's account in `currency`, created if new, not locked (to sort several before locking)."""
+    values = {"account_type": "member", "member_pk": member.pk, "currency": currency}
+    return await _account_pk(
+        connection, member.tenant_id, member_account_name(member.member_id, currency), values, now
+    )
+
+
 async def lock_member_account(
     connection: AsyncConnection, member: Member, currency: str, now: dt.datetime
 ) -> RowMapping:
     """The member's account row in `currency`, created if new, locked for this transaction."""
-    values = {"account_type": "member", "member_pk": member.pk, "currency": currency}
-    pk = await _account_pk(
-        connection, member.tenant_id, member_account_name(member.member_id, currency), values, now
-    )
+    pk = await member_account_pk(connection, member, currency, now)
     query = select(accounts).where(accounts.c.id == pk).with_for_update()
     return (await connection.execute(query)).mappings().one()
 
@@ -126,6 +215,8 @@ async def _insert_transaction(
     effective_at: dt.datetime,
     now: dt.datetime,
     legs: list[tuple[int, int]],
+    debt_points: int = 0,
+    reverses_pk: int | None = None,
 ) -> tuple[int, str]:
     """Insert the transaction and its postings; the legs (account pk, amount) must sum to zero."""
     assert sum(amount for _, amount in legs) == 0, f"unbalanced transaction: {legs}"
@@ -139,13 +230,15 @@ async def _insert_transaction(
             member_pk=member.pk,
             currency=currency,
             points=points,
+            debt_points=debt_points,
             source_id=source_id,
             origin_type=entry.origin_type,
-            origin_id=entry.origin_id,
+            origin_id=entry.origin_id or transaction_id,
             origin_client_id=entry.origin_client_id,
             reason_code=entry.reason_code,
             reason=entry.reason,
             request_id=entry.request_id,
+            reverses_pk=reverses_pk,
             actor=entry.actor,
             effective_at=effective_at,
             created_at=now,
@@ -165,6 +258,37 @@ async def _insert_transaction(
         ],
     )
     return transaction_pk, transaction_id
+
+
+async def _post(
+    connection: AsyncConnection,
+    member: Member,
+    account: RowMapping,
+    move: Movement,
+    *,
+    member_leg: int,
+    debt_leg: int,
+    now: dt.datetime,
+) -> tuple[int, str]:
+    """Write the transaction of a give or take: member and debt legs, the program account the rest."""
+    counter_pk = await program_account_pk(connection, member.tenant_id, move.counter, move.currency, now)
+    legs = [(account["id"], member_leg), (counter_pk, -(member_leg + debt_leg))]
+    if debt_leg:
+        legs.append((await debt_account_pk(connection, member, move.currency, now), debt_leg))
+    return await _insert_transaction(
+        connection,
+        member,
+        kind=move.kind,
+        currency=move.currency,
+        points=member_leg,
+        source_id=move.source_id,
+        entry=move.entry,
+        effective_at=move.effective_at,
+        now=now,
+        legs=[(pk, amount) for pk, amount in legs if amount],
+        debt_points=debt_leg,
+        reverses_pk=move.reverses_pk,
+    )
 
 
 async def _add_to_source(
@@ -198,6 +322,238 @@ def _earliest(*moments: dt.datetime | None) -> dt.datetime | None:
     return min(present) if present else None
 
 
+def without_front(pieces: Sequence[NewLot | Draw], skip: int) -> list[NewLot | Draw]:
+    """The pieces less their first `skip` points (those that paid off what the member owed)."""
+    rest: list[NewLot | Draw] = []
+    for piece in pieces:
+        drop = min(skip, piece.points)
+        skip -= drop
+        if piece.points > drop:
+            rest.append(dataclasses.replace(piece, points=piece.points - drop))
+    return rest
+
+
+@dataclass(slots=True)
+class _Landed:
+    pending: int = 0  # points that landed in lots not yet spendable
+    expires_at: dt.datetime | None = None  # the earliest expiry among the lots written
+    pending_until: dt.datetime | None = None  # the latest pending end among them
+    settle_at: dt.datetime | None = None  # the earliest moment one of them needs settling
+
+
+async def _new_lot(
+    connection: AsyncConnection,
+    tenant_id: int,
+    account_pk: int,
+    transaction_pk: int,
+    piece: NewLot,
+    now: dt.datetime,
+) -> tuple[str, dt.datetime | None, dt.datetime | None]:
+    """Insert the lot; returns its source, expiry and pending end."""
+    pending_until = piece.pending_until if piece.pending_until and piece.pending_until > now else None
+    await connection.execute(
+        insert(lots).values(
+            tenant_id=tenant_id,
+            account_pk=account_pk,
+            transaction_pk=transaction_pk,
+            source_id=piece.source_id,
+            amount=piece.points,
+            available=piece.points,
+            expires_at=piece.expires_at,
+            pending_until=pending_until,
+            created_at=now,
+        )
+    )
+    return piece.source_id, piece.expires_at, pending_until
+
+
+async def _refill_lot(
+    connection: AsyncConnection, account_pk: int, piece: Draw
+) -> tuple[str, dt.datetime | None, dt.datetime | None]:
+    """Give a draw back to its lot; returns the lot's source, expiry and pending end. The lot keeps
+    its pending mark until settled, and settling releases all it holds, refilled points included."""
+    lot = (
+        (await connection.execute(select(lots).where(lots.c.id == piece.lot_pk).with_for_update()))
+        .mappings()
+        .one()
+    )
+    assert lot["account_pk"] == account_pk, piece
+    assert lot["available"] + piece.points <= lot["amount"], piece
+    await connection.execute(
+        update(lots).where(lots.c.id == piece.lot_pk).values(available=lots.c.available + piece.points)
+    )
+    return lot["source_id"], lot["expires_at"], lot["pending_until"]
+
+
+async def _land(
+    connection: AsyncConnection,
+    tenant_id: int,
+    account_pk: int,
+    transaction_pk: int,
+    pieces: Sequence[NewLot | Draw],
+    now: dt.datetime,
+) -> _Landed:
+    """Put the pieces' points into lots: new lots, or back into the lots they were drawn from."""
+    landed = _Landed()
+    for piece in pieces:
+        if isinstance(piece, NewLot):
+            source_id, expires_at, pending_until = await _new_lot(
+                connection, tenant_id, account_pk, transaction_pk, piece, now
+            )
+        else:
+            source_id, expires_at, pending_until = await _refill_lot(connection, account_pk, piece)
+        await _add_to_source(connection, tenant_id, account_pk, source_id, earned=0, remaining=piece.points)
+        if pending_until is not None:
+            landed.pending += piece.points
+            landed.pending_until = max(filter(None, (landed.pending_until, pending_until)))
+        landed.expires_at = _earliest(landed.expires_at, expires_at)
+        landed.settle_at = _earliest(landed.settle_at, expires_at, pending_until)
+    return landed
+
+
+async def give(
+    connection: AsyncConnection,
+    clock: Clock,
+    member: Member,
+    account: RowMapping,
+    move: Movement,
+    pieces: Sequence[NewLot | Draw],
+) -> Booked:
+    """Credit the member with the pieces' points. What the member owes is paid off first (debt, then a
+    negative balance); the rest lands in lots, new ones or those drawn from. `account` is the member's
+    account row, locked and settled in this transaction."""
+    points = sum(piece.points for piece in pieces)
+    assert 0 < points <= POINTS_MAX, pieces
+    assert all(piece.points > 0 for piece in pieces), pieces
+    now = clock.now()
+    debt_paid = min(points, account["debt"])
+    negative_paid = min(points - debt_paid, max(0, -account["posted"]))
+    member_leg = points - debt_paid
+    transaction_pk, transaction_id = await _post(
+        connection, member, account, move, member_leg=member_leg, debt_leg=debt_paid, now=now
+    )
+    landed = await _land(
+        connection,
+        member.tenant_id,
+        account["id"],
+        transaction_pk,
+        without_front(pieces, debt_paid + negative_paid),
+        now,
+    )
+    await connection.execute(
+        update(accounts)
+        .where(accounts.c.id == account["id"])
+        .values(
+            posted=accounts.c.posted + member_leg,
+            pending=accounts.c.pending + landed.pending,
+            debt=accounts.c.debt - debt_paid,
+            lifetime_earned=accounts.c.lifetime_earned + move.earned,
+            lifetime_spent=accounts.c.lifetime_spent + move.spent,
+            settle_at=_earliest(account["settle_at"], landed.settle_at),
+            updated_at=now,
+        )
+    )
+    if move.earned and move.source_id:
+        await _add_to_source(
+            connection, member.tenant_id, account["id"], move.source_id, earned=move.earned, remaining=0
+        )
+    available_after = available_of(account) + member_leg - landed.pending
+    return Booked(
+        transaction_pk,
+        transaction_id,
+        move.kind,
+        move.currency,
+        member_leg,
+        move.source_id,
+        landed.expires_at,
+        landed.pending_until,
+        available_after,
+        debt_paid,
+    )
+
+
+async def _draw(
+    connection: AsyncConnection,
+    tenant_id: int,
+    account_pk: int,
+    transaction_pk: int,
+    plan: Sequence[tuple[LotView, int]],
+) -> int:
+    """Take each share from its lot and record the draw; returns the points taken from pending lots."""
+    pending_taken = 0
+    for lot, share in plan:
+        assert 0 < share <= lot.available, (lot, share)
+        await connection.execute(
+            update(lots).where(lots.c.id == lot.lot_pk).values(available=lots.c.available - share)
+        )
+        await _add_to_source(connection, tenant_id, account_pk, lot.source_id, earned=0, remaining=-share)
+        if lot.pending_until is not None:
+            pending_taken += share
+    if plan:
+        rows = [
+            {"tenant_id": tenant_id, "transaction_pk": transaction_pk, "lot_pk": lot.lot_pk, "points": share}
+            for lot, share in plan
+        ]
+        await connection.execute(insert(lot_draws), rows)
+    return pending_taken
+
+
+async def take(
+    connection: AsyncConnection,
+    clock: Clock,
+    member: Member,
+    account: RowMapping,
+    move: Movement,
+    *,
+    points: int,
+    plan: Sequence[tuple[LotView, int]],
+    shortfall: Shortfall,
+) -> Booked:
+    """Debit `points`: each lot of the plan gives its share (a `lot_draws` row each); what the plan
+    does not cover is handled as `shortfall` says. `account` is locked and settled."""
+    assert 0 < points <= POINTS_MAX
+    now = clock.now()
+    taken = sum(share for _, share in plan)
+    rest = points - taken
+    assert rest >= 0, (points, taken)
+    assert rest == 0 or shortfall != "refuse", (points, taken)
+    debt_leg = -rest if shortfall == "debt" else 0
+    member_leg = -points - debt_leg
+    transaction_pk, transaction_id = await _post(
+        connection, member, account, move, member_leg=member_leg, debt_leg=debt_leg, now=now
+    )
+    pending_taken = await _draw(connection, member.tenant_id, account["id"], transaction_pk, plan)
+    await connection.execute(
+        update(accounts)
+        .where(accounts.c.id == account["id"])
+        .values(
+            posted=accounts.c.posted + member_leg,
+            pending=accounts.c.pending - pending_taken,
+            debt=accounts.c.debt - debt_leg,
+            lifetime_earned=accounts.c.lifetime_earned + move.earned,
+            lifetime_spent=accounts.c.lifetime_spent + move.spent,
+            updated_at=now,
+        )
+    )
+    if move.earned and move.source_id:
+        await _add_to_source(
+            connection, member.tenant_id, account["id"], move.source_id, earned=move.earned, remaining=0
+        )
+    available_after = available_of(account) + member_leg + pending_taken
+    return Booked(
+        transaction_pk,
+        transaction_id,
+        move.kind,
+        move.currency,
+        member_leg,
+        move.source_id,
+        None,
+        None,
+        available_after,
+        debt_leg,
+    )
+
+
 async def credit(
     connection: AsyncConnection,
     clock: Clock,
@@ -210,68 +566,22 @@ async def credit(
     effective_at: dt.datetime,
     expires_at: dt.datetime | None,
     pending_until: dt.datetime | None,
+    kind: str = "earn",
+    counter: str = "issuance",
 ) -> Booked:
-    """Issue `points` to the member as a new lot: member +points, program/issuance -points."""
+    """Issue `points` to the member as a new lot: member +points, program/issuance -points. When the
+    member owes points, they are paid off first and the lot (and member leg) is what is left."""
     assert 0 < points <= POINTS_MAX
-    now = clock.now()
     account = await settle(connection, clock, member, currency)
-    pending_now = pending_until is not None and pending_until > now
-    issuance_pk = await program_account_pk(connection, member.tenant_id, "issuance", currency, now)
-    transaction_pk, transaction_id = await _insert_transaction(
-        connection,
-        member,
-        kind="earn",
-        currency=currency,
-        points=points,
-        source_id=source_id,
-        entry=entry,
-        effective_at=effective_at,
-        now=now,
-        legs=[(account["id"], points), (issuance_pk, -points)],
-    )
-    await connection.execute(
-        insert(lots).values(
-            tenant_id=member.tenant_id,
-            account_pk=account["id"],
-            transaction_pk=transaction_pk,
-            source_id=source_id,
-            amount=points,
-            available=points,
-            expires_at=expires_at,
-            pending_until=pending_until if pending_now else None,
-            created_at=now,
-        )
-    )
-    settle_at = _earliest(account["settle_at"], expires_at, pending_until if pending_now else None)
-    await connection.execute(
-        update(accounts)
-        .where(accounts.c.id == account["id"])
-        .values(
-            posted=accounts.c.posted + points,
-            pending=accounts.c.pending + (points if pending_now else 0),
-            lifetime_earned=accounts.c.lifetime_earned + points,
-            settle_at=settle_at,
-            updated_at=now,
-        )
-    )
-    await _add_to_source(
-        connection, member.tenant_id, account["id"], source_id, earned=points, remaining=points
-    )
-    available_after = available_of(account) + (0 if pending_now else points)
-    return Booked(
-        transaction_pk,
-        transaction_id,
-        "earn",
-        currency,
-        points,
-        source_id,
-        expires_at,
-        pending_until if pending_now else None,
-        available_after,
+    earned = points if kind in EARNING_KINDS else 0
+    move = Movement(kind, counter, currency, entry, effective_at, source_id=source_id, earned=earned)
+    return await give(
+        connection, clock, member, account, move, [NewLot(points, source_id, expires_at, pending_until)]
     )
 
 
-async def _spendable_lots(connection: AsyncConnection, account_pk: int) -> list[LotView]:
+async def live_lots(connection: AsyncConnection, account_pk: int) -> list[LotView]:
+    """The account's lots that still hold points (spendable, pending, or due to expire)."""
     query = select(
         lots.c.id, lots.c.available, lots.c.expires_at, lots.c.pending_until, lots.c.source_id
     ).where(lots.c.account_pk == account_pk, lots.c.available > 0)
@@ -279,15 +589,44 @@ async def _spendable_lots(connection: AsyncConnection, account_pk: int) -> list[
     return [LotView(row.id, row.available, row.expires_at, row.pending_until, row.source_id) for row in rows]
 
 
-async def _take_from_lots(
-    connection: AsyncConnection, tenant_id: int, account_pk: int, points: int, now: dt.datetime
-) -> None:
-    taken = allocate_spend(await _spendable_lots(connection, account_pk), points, now)
-    for lot, take in taken:
-        await connection.execute(
-            update(lots).where(lots.c.id == lot.lot_pk).values(available=lots.c.available - take)
-        )
-        await _add_to_source(connection, tenant_id, account_pk, lot.source_id, earned=0, remaining=-take)
+def clawback_plan(
+    lots: Sequence[LotView],
+    points: int,
+    now: dt.datetime,
+    *,
+    own: frozenset[int] = frozenset(),
+    budget: int | None,
+) -> list[tuple[LotView, int]]:
+    """Which lots give how many points when up to `points` must be taken back: the lots in `own`
+    first (those of the transaction being reversed), then spendable lots soonest-expiring first, then
+    pending ones. Spendable points come out of `budget` (the account's available points, so that held
+    points stay with their hold); None: no limit (ALLOW_NEGATIVE). Pending points are never held, so
+    they need no budget. Takes less than `points` when the lots run out; the caller handles the rest."""
+    assert points > 0
+
+    def pending(lot: LotView) -> bool:
+        return lot.pending_until is not None and lot.pending_until > now
+
+    live = [lot for lot in lots if lot.available > 0 and (lot.expires_at is None or lot.expires_at > now)]
+    ordered = (
+        spend_order([lot for lot in live if lot.lot_pk in own])
+        + spend_order([lot for lot in live if lot.lot_pk not in own and not pending(lot)])
+        + spend_order([lot for lot in live if lot.lot_pk not in own and pending(lot)])
+    )
+    plan: list[tuple[LotView, int]] = []
+    remaining, free = points, budget
+    for lot in ordered:
+        limit = lot.available if free is None or pending(lot) else min(lot.available, free)
+        share = min(limit, remaining)
+        if share <= 0:
+            continue
+        plan.append((lot, share))
+        remaining -= share
+        if free is not None and not pending(lot):
+            free -= share
+        if remaining == 0:
+            break
+    return plan
 
 
 async def debit(
@@ -299,42 +638,39 @@ async def debit(
     points: int,
     entry: Entry,
     effective_at: dt.datetime | None = None,
+    kind: str = "spend",
+    counter: str = "redemption",
+    overdraft: bool = False,
 ) -> Booked:
-    """Spend `points` (soonest-expiring lots first): member -points, program/redemption +points.
+    """Spend `points` (soonest-expiring lots first): member -points, program/redemption +points. The
+    lots drawn from are recorded (`lot_draws`), so a reversal gives the points back to them.
 
     FAILED_PRECONDITION (INSUFFICIENT_POINTS) when fewer points are available; nothing written then.
+    `overdraft` (an adjustment under ALLOW_NEGATIVE): take every lot, then go below zero.
     """
     assert 0 < points <= POINTS_MAX
     now = clock.now()
     account = await settle(connection, clock, member, currency)
-    _require_available(account, points, currency)
-    available = available_of(account)
-    redemption_pk = await program_account_pk(connection, member.tenant_id, "redemption", currency, now)
-    transaction_pk, transaction_id = await _insert_transaction(
-        connection,
-        member,
-        kind="spend",
-        currency=currency,
-        points=-points,
-        source_id=None,
-        entry=entry,
-        effective_at=effective_at or now,
-        now=now,
-        legs=[(account["id"], -points), (redemption_pk, points)],
+    lots_now = await live_lots(connection, account["id"])
+    if overdraft:
+        plan, shortfall = clawback_plan(lots_now, points, now, budget=None), "negative"
+    else:
+        _require_available(account, points, currency)
+        plan, shortfall = allocate_spend(lots_now, points, now), "refuse"
+    move = Movement(
+        kind, counter, currency, entry, effective_at or now, spent=points if kind == "spend" else 0
     )
-    await _take_from_lots(connection, member.tenant_id, account["id"], points, now)
-    await connection.execute(
-        update(accounts)
-        .where(accounts.c.id == account["id"])
-        .values(
-            posted=accounts.c.posted - points,
-            lifetime_spent=accounts.c.lifetime_spent + points,
-            updated_at=now,
-        )
+    return await take(connection, clock, member, account, move, points=points, plan=plan, shortfall=shortfall)
+
+
+async def draws_of(connection: AsyncConnection, transaction_pk: int) -> list[Draw]:
+    """The lots a debit drew from, in the order it drew (soonest-expiring first)."""
+    query = (
+        select(lot_draws.c.lot_pk, lot_draws.c.points)
+        .where(lot_draws.c.transaction_pk == transaction_pk)
+        .order_by(lot_draws.c.id)
     )
-    return Booked(
-        transaction_pk, transaction_id, "spend", currency, -points, None, None, None, available - points
-    )
+    return [Draw(row.lot_pk, row.points) for row in await connection.execute(query)]
 
 
 @dataclass(slots=True)

@@ -19,6 +19,7 @@ from loyalty_server import requests
 from loyalty_server.errors import FieldViolation, invalid_argument
 from loyalty_server.ledger.members import get_member
 from loyalty_server.ledger.tables import ledger_transactions
+from loyalty_server.ledger.transactions import TransactionView, load_transactions
 
 TRANSACTION_TYPES = frozenset({"earn", "spend", "expire", "reverse", "adjust", "transfer_out", "transfer_in"})
 
@@ -29,27 +30,11 @@ class HistoryFilter:
     currency: str | None = None
     since: dt.datetime | None = None  # effective time, inclusive
     until: dt.datetime | None = None  # effective time, exclusive
+    origin: tuple[str, str, str] | None = None  # (type, id, client id): one source's transactions
 
     def fingerprint(self) -> str:
-        content = [sorted(self.types), self.currency, _iso(self.since), _iso(self.until)]
+        content = [sorted(self.types), self.currency, _iso(self.since), _iso(self.until), self.origin]
         return hashlib.sha256(json.dumps(content).encode()).hexdigest()[:16]
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryRow:
-    transaction_id: str
-    type: str
-    currency: str
-    points: int
-    source_id: str | None
-    origin_type: str
-    origin_id: str
-    reason_code: str
-    reason: str
-    request_id: str
-    actor: str
-    effective_at: dt.datetime
-    created_at: dt.datetime
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
@@ -88,7 +73,7 @@ async def list_transactions(
     *,
     page_size: int = 0,
     page_token: str = "",
-) -> tuple[list[HistoryRow], str]:
+) -> tuple[list[TransactionView], str]:
     """One page of the member's history and the token of the next page ("" after the last)."""
     unknown = sorted(filters.types - TRANSACTION_TYPES)
     if unknown:
@@ -111,25 +96,13 @@ async def list_transactions(
             query = query.where(t.c.effective_at >= filters.since)
         if filters.until:
             query = query.where(t.c.effective_at < filters.until)
-        rows = (await connection.execute(query.order_by(t.c.id.desc()).limit(limit + 1))).mappings().all()
-    page = [_to_row(row) for row in rows[:limit]]
-    next_token = encode_token(rows[limit - 1]["id"], filters) if len(rows) > limit else ""
+        if filters.origin:
+            origin_type, origin_id, client_id = filters.origin
+            query = query.where(
+                t.c.origin_type == origin_type, t.c.origin_id == origin_id, t.c.origin_client_id == client_id
+            )
+        query = query.with_only_columns(t.c.id).order_by(t.c.id.desc()).limit(limit + 1)
+        pks = list((await connection.execute(query)).scalars())
+        page = await load_transactions(connection, pks[:limit])
+    next_token = encode_token(pks[limit - 1], filters) if len(pks) > limit else ""
     return page, next_token
-
-
-def _to_row(row) -> HistoryRow:  # type: ignore[no-untyped-def]
-    return HistoryRow(
-        transaction_id=row["transaction_id"],
-        type=row["type"],
-        currency=row["currency"],
-        points=row["points"],
-        source_id=row["source_id"],
-        origin_type=row["origin_type"],
-        origin_id=row["origin_id"],
-        reason_code=row["reason_code"],
-        reason=row["reason"],
-        request_id=row["request_id"],
-        actor=row["actor"],
-        effective_at=row["effective_at"],
-        created_at=row["created_at"],
-    )

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 import re
 import secrets
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import RowMapping
@@ -66,6 +67,12 @@ class Member:
     created_at: dt.datetime
     updated_at: dt.datetime
     deactivated_at: dt.datetime | None
+    attributes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def etag(self) -> str:
+        """A weak etag: the row version, bumped on every change (UpdateMember's optimistic check)."""
+        return f'W/"{self.version}"'
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -87,7 +94,7 @@ def normalize_email(email: str | None) -> str | None:
     return email
 
 
-def _check_fields(
+def check_fields(
     loyalty_id: str | None, phone: str | None, given_name: str, family_name: str, time_zone: str
 ) -> None:
     violations = []
@@ -121,6 +128,7 @@ async def enroll_member(
     channel: str = "api",
     store_id: str = "",
     request_id: str = "",
+    attributes: dict[str, str] | None = None,
 ) -> Member:
     """Create a member and its `member.enrolled` event, in the caller's transaction.
 
@@ -131,8 +139,8 @@ async def enroll_member(
     email = normalize_email(email)
     phone = phone or None
     zone_name = time_zone or default_time_zone
-    _check_fields(loyalty_id, phone, given_name, family_name, zone_name)
-    await _refuse_taken(connection, tenant_id, loyalty_id=loyalty_id, email=email, phone=phone)
+    check_fields(loyalty_id, phone, given_name, family_name, zone_name)
+    await refuse_taken(connection, tenant_id, loyalty_id=loyalty_id, email=email, phone=phone)
     now = clock.now()
     for _attempt in range(LOYALTY_ID_ATTEMPTS_MAX):
         values = {
@@ -147,6 +155,7 @@ async def enroll_member(
             "status": MemberStatus.ACTIVE.value,
             "enrollment_channel": channel,
             "enrollment_store_id": store_id,
+            "attributes_json": json.dumps(attributes or {}, sort_keys=True),
             "version": 1,
             "created_at": now,
             "updated_at": now,
@@ -159,14 +168,14 @@ async def enroll_member(
             break
         except IntegrityError:
             # Someone took a unique value between our check and the insert: re-check to say which.
-            await _refuse_taken(connection, tenant_id, loyalty_id=loyalty_id, email=email, phone=phone)
+            await refuse_taken(connection, tenant_id, loyalty_id=loyalty_id, email=email, phone=phone)
             if loyalty_id:
                 raise
     else:
         raise DomainError(
             ErrorKind.UNAVAILABLE, "LOYALTY_ID_EXHAUSTED", "could not generate a free loyalty id"
         )
-    member = _to_member(
+    member = member_from_row(
         {
             **values,
             "pk": result.inserted_primary_key[0],
@@ -183,7 +192,7 @@ def _generate_loyalty_id() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(LOYALTY_ID_DIGITS))
 
 
-async def _refuse_taken(
+async def refuse_taken(
     connection: AsyncConnection,
     tenant_id: int,
     *,
@@ -243,7 +252,7 @@ async def get_member(
     row = (await connection.execute(query)).mappings().first()
     if row is None:
         raise not_found("MEMBER_NOT_FOUND", "no such member", member_id=member_id)
-    return _to_member(row)
+    return member_from_row(row)
 
 
 async def lookup_member(
@@ -269,10 +278,17 @@ async def lookup_member(
     row = (await connection.execute(query)).mappings().first()
     if row is None:
         raise not_found("MEMBER_NOT_FOUND", f"no member with this {column.name}")
-    return _to_member(row)
+    return member_from_row(row)
 
 
 def require_active(member: Member) -> None:
+    if member.status is MemberStatus.ERASED:
+        raise DomainError(
+            ErrorKind.FAILED_PRECONDITION,
+            "MEMBER_ERASED",
+            f"member {member.member_id} was erased",
+            metadata={"member_id": member.member_id},
+        )
     if member.status is not MemberStatus.ACTIVE:
         raise DomainError(
             ErrorKind.FAILED_PRECONDITION,
@@ -282,7 +298,7 @@ def require_active(member: Member) -> None:
         )
 
 
-def _to_member(row: RowMapping | dict) -> Member:
+def member_from_row(row: RowMapping | dict) -> Member:
     pk = row["pk"] if "pk" in row else row["id"]
     return Member(
         pk=pk,
@@ -303,4 +319,5 @@ def _to_member(row: RowMapping | dict) -> Member:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         deactivated_at=row["deactivated_at"],
+        attributes=json.loads(row.get("attributes_json") or "{}"),
     )

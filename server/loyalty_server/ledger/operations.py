@@ -34,6 +34,8 @@ from loyalty_server.ledger.book import (
 from loyalty_server.ledger.lots import expires_at_for
 from loyalty_server.ledger.members import Member, enroll_member, event_member, get_member, require_active
 from loyalty_server.ledger.tables import accounts, holds, ledger_transactions, members, source_balances
+from loyalty_server.ledger.tier_rules import apply_multiplier
+from loyalty_server.ledger.tiers import earn_multiplier_percent, record_qualifying
 from loyalty_server.program.model import Program
 from loyalty_server.storage.engine import write_transaction
 
@@ -54,6 +56,7 @@ class HoldView:
     created_at: dt.datetime
     closed_at: dt.datetime | None
     capture_transaction_id: str | None = None
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +148,13 @@ class Ledger:
         entry: Entry,
         effective_at: dt.datetime | None = None,
         pending_days: int = 0,
+        expires_at: dt.datetime | None = None,
+        apply_tier_multiplier: bool = False,
     ) -> Booked:
-        """Credit points earned by a rule, an award or a bonus. Idempotent by entry.request_id."""
+        """Credit points earned by a rule, an award or a bonus. Idempotent by entry.request_id.
+        `expires_at` overrides the currency's expiry rule for this lot (bulk awards, imports).
+        `apply_tier_multiplier` credits `points` times the member's tier multiplier (rounded down, at
+        least 1). Every earn counts as qualifying points and upgrades the tier at once (ledger/tiers.py)."""
         program = self.program_for(tenant_id)
         _check_points(points)
         _check_currency(program, currency)
@@ -163,12 +171,19 @@ class Ledger:
             "origin": [entry.origin_type, entry.origin_id, entry.origin_client_id],
             "pending_days": pending_days,
         }
+        if expires_at is not None:  # only when given: keys stored before this option still match
+            content["expires_at"] = expires_at.astimezone(dt.UTC).isoformat()
+        if apply_tier_multiplier:  # likewise only when set
+            content["apply_tier_multiplier"] = True
         async with write_transaction(self.engine) as connection:
             replay = await self.claim_booked(connection, tenant_id, "ledger.earn", entry.request_id, content)
             if replay is not None:
                 return Booked(**replay)
             member = await get_member(connection, tenant_id, member_id)
             require_active(member)
+            if apply_tier_multiplier:
+                points = apply_multiplier(points, earn_multiplier_percent(program, member))
+                _check_points(points)
             await self.settle(connection, member, currency)
             now = self.clock.now()
             effective = effective_at or now
@@ -181,11 +196,21 @@ class Ledger:
                 source_id=source_id,
                 entry=entry,
                 effective_at=effective,
-                expires_at=self.expiry_for(program, member, currency, effective),
+                expires_at=expires_at or self.expiry_for(program, member, currency, effective),
                 pending_until=now + dt.timedelta(days=pending_days) if pending_days else None,
             )
             await self.points_event(
                 connection, member, booked, entry, subscription_pb2.EVENT_TYPE_POINTS_EARNED
+            )
+            await record_qualifying(
+                connection,
+                self.clock,
+                program,
+                member,
+                currency=currency,
+                points=points,
+                earned_at=effective,
+                request_id=entry.request_id,
             )
             await self.record_booked(connection, tenant_id, "ledger.earn", entry.request_id, booked)
             return booked
@@ -293,7 +318,7 @@ class Ledger:
                 reference=reference,
                 description=description,
             )
-            await self._hold_event(
+            await self.hold_event(
                 connection, member, row, subscription_pb2.EVENT_TYPE_HOLD_CREATED, request_id
             )
             await idempotency.record(
@@ -356,7 +381,7 @@ class Ledger:
                 connection, member, booked, entry, subscription_pb2.EVENT_TYPE_POINTS_SPENT
             )
             closed = await find_hold(connection, tenant_id, hold_id)
-            await self._hold_event(
+            await self.hold_event(
                 connection, member, closed, subscription_pb2.EVENT_TYPE_HOLD_CAPTURED, request_id
             )
             await idempotency.record(
@@ -384,7 +409,7 @@ class Ledger:
             hold, member = await self._active_hold(connection, tenant_id, hold_id)
             await close_hold(connection, hold, status="voided", now=self.clock.now())
             closed = await find_hold(connection, tenant_id, hold_id)
-            await self._hold_event(
+            await self.hold_event(
                 connection, member, closed, subscription_pb2.EVENT_TYPE_HOLD_VOIDED, request_id
             )
             await idempotency.record(
@@ -452,6 +477,7 @@ class Ledger:
             created_at=hold["created_at"],
             closed_at=hold["closed_at"],
             capture_transaction_id=capture_id,
+            description=hold["description"],
         )
 
     async def settle(self, connection: AsyncConnection, member: Member, currency: str) -> None:
@@ -471,9 +497,9 @@ class Ledger:
             await append_event(connection, self.clock, tenant_id=member.tenant_id, event=event)
         for hold in settlement.expired_holds:
             expired = await find_hold(connection, member.tenant_id, hold["hold_id"])
-            await self._hold_event(connection, member, expired, subscription_pb2.EVENT_TYPE_HOLD_EXPIRED, "")
+            await self.hold_event(connection, member, expired, subscription_pb2.EVENT_TYPE_HOLD_EXPIRED, "")
 
-    async def _hold_event(
+    async def hold_event(
         self, connection: AsyncConnection, member: Member, hold: Any, event_type: int, request_id: str
     ) -> None:
         field = {
@@ -523,7 +549,7 @@ class Ledger:
         payload = subscription_pb2.PointsChangedPayload(
             transaction_id=booked.transaction_id,
             currency=booked.currency,
-            points=booked.points,
+            points=abs(booked.points),  # the event type says the direction; the proto wants a magnitude
             source_id=booked.source_id or "",
             origin=common_pb2.OriginRef(id=entry.origin_id, client_id=entry.origin_client_id),
             reason_code=entry.reason_code,

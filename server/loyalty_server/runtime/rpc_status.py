@@ -19,6 +19,11 @@ def grpc_code(kind: ErrorKind) -> grpc.StatusCode:
 
 
 def to_rpc_status(error: DomainError) -> grpc.Status:
+    return rpc_status.to_status(status_proto(error))
+
+
+def status_proto(error: DomainError) -> status_pb2.Status:
+    """The google.rpc.Status of a refusal: also what batch responses carry per entry."""
     code = grpc_code(error.kind)
     details: list[object] = [
         error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata)
@@ -36,8 +41,7 @@ def to_rpc_status(error: DomainError) -> grpc.Status:
         retry = error_details_pb2.RetryInfo()
         retry.retry_delay.FromSeconds(error.retry_after_s)
         details.append(retry)
-    status = status_pb2.Status(code=code.value[0], message=error.message, details=[_pack(d) for d in details])
-    return rpc_status.to_status(status)
+    return status_pb2.Status(code=code.value[0], message=error.message, details=[_pack(d) for d in details])
 
 
 def simple_status(code: grpc.StatusCode, reason: str, message: str) -> grpc.Status:

@@ -25,6 +25,7 @@ from loyalty_server.config import Settings
 from loyalty_server.errors import ConfigError
 from loyalty_server.ledger.expiry_job import run_round as expiry_round
 from loyalty_server.ledger.operations import Ledger
+from loyalty_server.ledger.tier_job import run_rounds as tier_rounds
 from loyalty_server.logs import log_event
 from loyalty_server.program.loader import load_program_document
 from loyalty_server.program.registry import ProgramRegistry
@@ -137,9 +138,13 @@ class LoyaltyServer:
         async def expire() -> dict[str, int]:
             return (await expiry_round(app.ledger))._asdict()
 
+        async def evaluate_tiers() -> dict[str, int]:
+            return {"evaluated_members": await tier_rounds(app.ledger)}
+
         self._jobs = [
             PeriodicJob("program-refresh", refresh_programs, settings.program_refresh_s),
             PeriodicJob("expiry", expire, settings.expiry_interval_s),
+            PeriodicJob("tiers", evaluate_tiers, settings.tier_interval_s),
         ]
         for job in self._jobs:
             job.start()

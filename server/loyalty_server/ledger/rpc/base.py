@@ -7,9 +7,11 @@ their tenant (the policy table in auth/policy.py has already checked the role).
 
 from __future__ import annotations
 
+import grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loyalty.v1 import common_pb2
+from loyalty_server.auth import audit
 from loyalty_server.clock import Clock
 from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument
 from loyalty_server.ledger.members import Member, get_member, lookup_member
@@ -45,6 +47,22 @@ class LedgerRpcBase:
         """Who a transaction records as its author: the credential's subject, e.g. a service account."""
         principal = current_principal()
         return f"{principal.role.value}:{principal.subject}"[:200]
+
+    async def member_tier_proto(self, member_id: str) -> common_pb2.MemberTier | None:
+        """The member's tier, for MEMBER_VIEW_FULL. TierRpcs overrides this hook."""
+        return None
+
+    def audit_actor(self, context: grpc.aio.ServicerContext, request_id: str) -> audit.Actor:
+        """Who did it, for the audit log: the credentials, the peer and the user agent."""
+        metadata = {
+            key: value for key, value in context.invocation_metadata() or () if isinstance(value, str)
+        }
+        return audit.Actor.of(
+            current_principal(),
+            remote_address=context.peer() or "",
+            user_agent=metadata.get("user-agent", ""),
+            request_id=request_id,
+        )
 
     def check_member_access(self, member_id: str) -> None:
         """PERMISSION_DENIED (MEMBER_NOT_GRANTED) when a partner token asks for another member."""

@@ -1,0 +1,1 @@
+"""Bulk imports (`loyalty import members|points FILE`): streamed, resumable, idempotent per row."""

@@ -1,0 +1,178 @@
+"""Ledger views -> loyalty.v1 messages, and the enum names both sides share. No I/O, no rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from google.protobuf import timestamp_pb2
+
+from loyalty.v1 import common_pb2, ledger_pb2
+from loyalty_server.ledger.members import CHANNELS, Member, MemberStatus
+from loyalty_server.ledger.operations import BalanceView, CurrencyBalanceView, HoldView
+from loyalty_server.ledger.transactions import TransactionView
+
+MEMBER_STATUSES = {
+    MemberStatus.ACTIVE: common_pb2.MEMBER_STATUS_ACTIVE,
+    MemberStatus.DEACTIVATED: common_pb2.MEMBER_STATUS_DEACTIVATED,
+    MemberStatus.ERASED: common_pb2.MEMBER_STATUS_ERASED,
+}
+TRANSACTION_TYPES = {
+    "earn": common_pb2.TRANSACTION_TYPE_EARN,
+    "spend": common_pb2.TRANSACTION_TYPE_SPEND,
+    "expire": common_pb2.TRANSACTION_TYPE_EXPIRE,
+    "reverse": common_pb2.TRANSACTION_TYPE_REVERSE,
+    "adjust": common_pb2.TRANSACTION_TYPE_ADJUST,
+    "transfer_out": common_pb2.TRANSACTION_TYPE_TRANSFER_OUT,
+    "transfer_in": common_pb2.TRANSACTION_TYPE_TRANSFER_IN,
+}
+TRANSACTION_TYPE_NAMES = {value: name for name, value in TRANSACTION_TYPES.items()}
+# The ledger's origin_type strings, as the OriginType enum names them.
+ORIGIN_TYPES = {
+    "activity": common_pb2.ORIGIN_TYPE_ACTIVITY,
+    "purchase": common_pb2.ORIGIN_TYPE_PURCHASE,
+    "return": common_pb2.ORIGIN_TYPE_RETURN,
+    "redemption": common_pb2.ORIGIN_TYPE_REDEMPTION,
+    "hold": common_pb2.ORIGIN_TYPE_HOLD,
+    "coupon": common_pb2.ORIGIN_TYPE_COUPON,
+    "adjustment": common_pb2.ORIGIN_TYPE_ADJUSTMENT,
+    "transfer": common_pb2.ORIGIN_TYPE_TRANSFER,
+    "bulk_award": common_pb2.ORIGIN_TYPE_BULK_AWARD,
+    "import": common_pb2.ORIGIN_TYPE_IMPORT,
+    "expiry": common_pb2.ORIGIN_TYPE_EXPIRY,
+    "partner_connection": common_pb2.ORIGIN_TYPE_PARTNER_CONNECTION,
+}
+ORIGIN_TYPE_NAMES = {value: name for name, value in ORIGIN_TYPES.items()}
+ACCOUNT_TYPES = {
+    "member": common_pb2.ACCOUNT_TYPE_MEMBER,
+    "issuance": common_pb2.ACCOUNT_TYPE_ISSUANCE,
+    "redemption": common_pb2.ACCOUNT_TYPE_REDEMPTION,
+    "expiry": common_pb2.ACCOUNT_TYPE_EXPIRY,
+    "adjustment": common_pb2.ACCOUNT_TYPE_ADJUSTMENT,
+    "debt": common_pb2.ACCOUNT_TYPE_MEMBER_DEBT,
+}
+HOLD_STATUSES = {
+    "active": ledger_pb2.HOLD_STATUS_ACTIVE,
+    "captured": ledger_pb2.HOLD_STATUS_CAPTURED,
+    "voided": ledger_pb2.HOLD_STATUS_VOIDED,
+    "expired": ledger_pb2.HOLD_STATUS_EXPIRED,
+}
+
+
+def timestamp(moment: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
+    """A Timestamp, or None so an unset optional time stays unset in the message."""
+    if moment is None:
+        return None
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def datetime_of(stamp: timestamp_pb2.Timestamp) -> dt.datetime:
+    return stamp.ToDatetime(tzinfo=dt.UTC)
+
+
+def member_to_proto(member: Member, tenant_code: str, tier_id: str) -> common_pb2.Member:
+    return common_pb2.Member(
+        member_id=member.member_id,
+        loyalty_id=member.loyalty_id,
+        email=member.email or "",
+        phone=member.phone or "",
+        given_name=member.given_name,
+        family_name=member.family_name,
+        time_zone=member.time_zone,
+        status=MEMBER_STATUSES[member.status],
+        attributes=member.attributes,
+        enrollment_channel=CHANNELS[member.enrollment_channel],
+        enrollment_store_id=member.enrollment_store_id,
+        tenant_code=tenant_code,
+        tier_id=tier_id,
+        create_time=timestamp(member.created_at),
+        update_time=timestamp(member.updated_at),
+        deactivate_time=timestamp(member.deactivated_at),
+        etag=member.etag,
+    )
+
+
+def currency_balance_to_proto(view: CurrencyBalanceView) -> common_pb2.CurrencyBalance:
+    return common_pb2.CurrencyBalance(
+        currency=view.currency,
+        available_points=view.available,
+        pending_points=view.pending,
+        held_points=view.held,
+        lifetime_earned_points=view.lifetime_earned,
+        lifetime_spent_points=view.lifetime_spent,
+        lifetime_expired_points=view.lifetime_expired,
+        debt_points=view.debt,
+        sources=[
+            common_pb2.SourceBalance(
+                source_id=source, lifetime_earned_points=earned, remaining_points=remaining
+            )
+            for source, (earned, remaining) in sorted(view.sources.items())
+        ],
+    )
+
+
+def balance_to_proto(view: BalanceView) -> common_pb2.Balance:
+    return common_pb2.Balance(
+        member_id=view.member.member_id,
+        loyalty_id=view.member.loyalty_id,
+        currencies=[currency_balance_to_proto(currency) for currency in view.currencies],
+        total_available_points=view.total_available,
+        update_time=timestamp(view.updated_at),
+    )
+
+
+def transaction_to_proto(view: TransactionView) -> common_pb2.Transaction:
+    return common_pb2.Transaction(
+        transaction_id=view.transaction_id,
+        type=TRANSACTION_TYPES[view.type],
+        member_id=view.member_id,
+        loyalty_id=view.loyalty_id,
+        currency=view.currency,
+        points=view.points,
+        debt_points=view.debt_points,
+        postings=[
+            common_pb2.Posting(
+                account=leg.account,
+                account_type=ACCOUNT_TYPES.get(leg.account_type, common_pb2.ACCOUNT_TYPE_UNSPECIFIED),
+                currency=leg.currency,
+                points=leg.points,
+            )
+            for leg in view.postings
+        ],
+        source_id=view.source_id or "",
+        origin=common_pb2.OriginRef(
+            type=ORIGIN_TYPES.get(view.origin_type, common_pb2.ORIGIN_TYPE_UNSPECIFIED),
+            id=view.origin_id,
+            client_id=view.origin_client_id,
+        ),
+        reason_code=view.reason_code,
+        reason=view.reason,
+        request_id=view.request_id,
+        reverses_transaction_id=view.reverses_transaction_id or "",
+        effective_time=timestamp(view.effective_at),
+        create_time=timestamp(view.created_at),
+        expire_time=timestamp(view.expires_at),
+        pending_until=timestamp(view.pending_until),
+        actor=view.actor,
+    )
+
+
+def hold_to_proto(view: HoldView, loyalty_id: str) -> ledger_pb2.Hold:
+    released = view.points - view.captured_points if view.status != "active" else 0
+    return ledger_pb2.Hold(
+        hold_id=view.hold_id,
+        member_id=view.member_id,
+        loyalty_id=loyalty_id,
+        currency=view.currency,
+        points=view.points,
+        captured_points=view.captured_points,
+        released_points=released,
+        status=HOLD_STATUSES[view.status],
+        reference=view.reference,
+        description=view.description,
+        create_time=timestamp(view.created_at),
+        expire_time=timestamp(view.expires_at),
+        close_time=timestamp(view.closed_at),
+        capture_transaction_id=view.capture_transaction_id or "",
+    )
