@@ -218,7 +218,7 @@ async def test_bulk_award_over_grpc(server) -> None:
     assert (first.points, first.loyalty_id, first.reason_code) == (50, "C1", "WELCOME")
     assert first.origin.type == common_pb2.ORIGIN_TYPE_BULK_AWARD
     assert first.origin.id == "g1"
-    assert first.actor.startswith("internal:")
+    assert first.actor.startswith("service:sa_")
     assert third.expire_time.ToDatetime(tzinfo=dt.UTC) == expire
     assert list(again.results) == list(reply.results)  # the whole batch again: replays only
     for raised in (too_many, empty):

@@ -34,16 +34,20 @@ class Actor:
 
     @classmethod
     def of(cls, principal: Principal, *, remote_address: str, user_agent: str, request_id: str) -> Actor:
-        subject = principal.subject
-        actor = subject if ":" in subject else f"service:{subject}"
         return cls(
-            actor,
+            actor_name(principal),
             principal.role.value,
             principal.tenant_id,
             remote_address,
             user_agent[:USER_AGENT_LENGTH_MAX],
             request_id,
         )
+
+
+def actor_name(principal: Principal) -> str:
+    """How audit entries and ledger transactions name who acted: "service:<id>", "member:<id>"."""
+    subject = principal.subject
+    return (subject if ":" in subject else f"service:{subject}")[:200]
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,8 @@ from loyalty_server.clock import Clock
 from loyalty_server.config import Settings
 from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument
 from loyalty_server.program import Program
+from loyalty_server.requests import check_reason  # noqa: F401 (auth modules import it from here)
 from loyalty_server.storage.schema import tenants
-
-REASON_LENGTH_MAX = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,20 +36,6 @@ def dumps(values: list[str]) -> str:
 
 def loads(text: str) -> list[str]:
     return list(json.loads(text))
-
-
-def check_reason(reason: str, *, required: bool) -> str:
-    if required and not reason.strip():
-        raise invalid_argument(
-            "REASON_REQUIRED", "a reason is required", FieldViolation("reason", "required")
-        )
-    if len(reason) > REASON_LENGTH_MAX:
-        raise invalid_argument(
-            "FIELD_TOO_LONG",
-            "reason is too long",
-            FieldViolation("reason", f"at most {REASON_LENGTH_MAX} characters"),
-        )
-    return reason
 
 
 def check_text(value: str, field: str, *, length_min: int, length_max: int) -> str:

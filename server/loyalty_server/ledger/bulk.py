@@ -6,10 +6,10 @@ whole batch replays what already went through and finishes the rest.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence, Sized
 from dataclasses import dataclass
 
+from loyalty_server import requests
 from loyalty_server.errors import DomainError, FieldViolation, invalid_argument
 from loyalty_server.ledger.book import Booked, Entry
 from loyalty_server.ledger.members import lookup_member
@@ -17,8 +17,6 @@ from loyalty_server.ledger.operations import Ledger
 
 ENTRIES_MAX = 1000
 REASON_CODE_DEFAULT = "BULK_AWARD"
-REASON_LENGTH_MAX = 500
-_REASON_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,19 +57,9 @@ def check_batch(entries: Sized) -> None:
 
 
 def check_reason(reason_code: str, reason: str) -> None:
-    """The reason code is UPPER_SNAKE_CASE (max 64); the free text at most REASON_LENGTH_MAX."""
-    if not _REASON_CODE.match(reason_code):
-        raise invalid_argument(
-            "REASON_CODE_INVALID",
-            "reason_code: UPPER_SNAKE_CASE, at most 64 characters",
-            FieldViolation("reason_code", "UPPER_SNAKE_CASE, at most 64 characters"),
-        )
-    if len(reason) > REASON_LENGTH_MAX:
-        raise invalid_argument(
-            "FIELD_TOO_LONG",
-            f"reason: at most {REASON_LENGTH_MAX} characters",
-            FieldViolation("reason", f"at most {REASON_LENGTH_MAX} characters"),
-        )
+    """The reason code is UPPER_SNAKE_CASE (max 64); the free text is optional and bounded."""
+    requests.check_reason_code(reason_code)
+    requests.check_reason(reason, required=False)
 
 
 def check_expires_at(expires_at: dt.datetime | None, now: dt.datetime) -> None:

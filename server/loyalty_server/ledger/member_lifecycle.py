@@ -50,7 +50,6 @@ UPDATABLE_FIELDS = frozenset(
 ATTRIBUTES_MAX = 50
 ATTRIBUTE_KEY_LENGTH_MAX = 64
 ATTRIBUTE_VALUE_LENGTH_MAX = 500
-REASON_LENGTH_MAX = 500
 STORE_ID_LENGTH_MAX = 64
 HOLDS_VOIDED_MAX = 10_000  # a member never has more active holds than this (each is a POS basket)
 
@@ -77,15 +76,8 @@ def check_attributes(attributes: dict[str, str]) -> None:
             )
 
 
-def check_reason(reason: str, *, required: bool = True) -> str:
-    reason = reason.strip()
-    if (required and not reason) or len(reason) > REASON_LENGTH_MAX:
-        raise invalid_argument(
-            "REASON_REQUIRED",
-            f"give a reason of 1-{REASON_LENGTH_MAX} characters",
-            FieldViolation("reason", "required"),
-        )
-    return reason
+def check_reason(reason: str) -> str:
+    return requests.check_reason(reason.strip(), required=True)
 
 
 class MemberLifecycle:

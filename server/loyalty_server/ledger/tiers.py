@@ -28,6 +28,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty.v1 import common_pb2, subscription_pb2
+from loyalty_server import requests
 from loyalty_server.auth import audit
 from loyalty_server.clock import Clock
 from loyalty_server.errors import FieldViolation, invalid_argument, not_found
@@ -50,7 +51,6 @@ from loyalty_server.storage.engine import write_transaction
 if TYPE_CHECKING:
     from loyalty_server.ledger.operations import Ledger
 
-REASON_LENGTH_MAX = 500
 CustomChange = Callable[[TierState, int, dt.datetime], Evaluation]  # (state, points, now)
 QUALIFYING_TYPES = frozenset({"earn"})
 
@@ -494,13 +494,4 @@ def _check_custom_tier(tiers: TierSettings, tier_id: str) -> None:
 
 
 def _check_reason(reason: str) -> None:
-    if not reason.strip():
-        raise invalid_argument(
-            "REASON_REQUIRED", "a reason is required", FieldViolation("reason", "required")
-        )
-    if len(reason) > REASON_LENGTH_MAX:
-        raise invalid_argument(
-            "FIELD_TOO_LONG",
-            f"reason: at most {REASON_LENGTH_MAX} characters",
-            FieldViolation("reason", f"at most {REASON_LENGTH_MAX} characters"),
-        )
+    requests.check_reason(reason, required=True)

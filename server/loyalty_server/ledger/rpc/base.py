@@ -44,9 +44,8 @@ class LedgerRpcBase:
         return self.ledger.program_for(self.tenant_id())
 
     def actor(self) -> str:
-        """Who a transaction records as its author: the credential's subject, e.g. a service account."""
-        principal = current_principal()
-        return f"{principal.role.value}:{principal.subject}"[:200]
+        """Who a transaction records as its author, named as the audit log names it."""
+        return audit.actor_name(current_principal())
 
     async def member_tier_proto(self, member_id: str) -> common_pb2.MemberTier | None:
         """The member's tier, for MEMBER_VIEW_FULL. TierRpcs overrides this hook."""

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import grpc
 
 from loyalty.v1 import common_pb2, ledger_pb2
 from loyalty_server import requests
-from loyalty_server.errors import FieldViolation, invalid_argument
 from loyalty_server.ledger.book import Entry
 from loyalty_server.ledger.operations import HoldView
 from loyalty_server.ledger.rpc.base import LedgerRpcBase
@@ -18,28 +15,6 @@ from loyalty_server.ledger.transactions import load_transactions
 _Context = grpc.aio.ServicerContext
 REFERENCE_LENGTH_MAX = 128
 DESCRIPTION_LENGTH_MAX = 500
-_REASON_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
-
-
-def check_reason_code(reason_code: str, default: str) -> str:
-    """UPPER_SNAKE_CASE, at most 64 characters; empty takes the default."""
-    if not reason_code:
-        return default
-    if not _REASON_CODE.match(reason_code):
-        raise invalid_argument(
-            "REASON_CODE_INVALID",
-            "reason_code: UPPER_SNAKE_CASE, at most 64 characters",
-            FieldViolation("reason_code", "UPPER_SNAKE_CASE, max 64"),
-        )
-    return reason_code
-
-
-def check_text(value: str, field: str, length_max: int) -> str:
-    if len(value) > length_max:
-        raise invalid_argument(
-            "FIELD_TOO_LONG", f"{field}: at most {length_max} characters", FieldViolation(field, "too long")
-        )
-    return value
 
 
 class HoldRpcs(LedgerRpcBase):
@@ -55,8 +30,8 @@ class HoldRpcs(LedgerRpcBase):
             points=request.points,
             request_id=request.request_id,
             ttl_s=request.ttl_seconds or None,
-            reference=check_text(request.reference, "reference", REFERENCE_LENGTH_MAX),
-            description=check_text(request.description, "description", DESCRIPTION_LENGTH_MAX),
+            reference=requests.check_text(request.reference, "reference", REFERENCE_LENGTH_MAX),
+            description=requests.check_text(request.description, "description", DESCRIPTION_LENGTH_MAX),
         )
         return ledger_pb2.CreateHoldResponse(
             hold=hold_to_proto(hold, member.loyalty_id),
@@ -100,12 +75,12 @@ class HoldRpcs(LedgerRpcBase):
     async def Redeem(self, request: ledger_pb2.RedeemRequest, context: _Context) -> ledger_pb2.RedeemResponse:
         requests.check_request_id(request.request_id)
         member = await self.member_for(request.member)
-        reference = check_text(request.reference, "reference", REFERENCE_LENGTH_MAX)
+        reference = requests.check_text(request.reference, "reference", REFERENCE_LENGTH_MAX)
         entry = Entry(
             origin_type="redemption",
             origin_id=reference or request.request_id,
-            reason_code=check_reason_code(request.reason_code, "REDEEMED"),
-            reason=check_text(request.description, "description", DESCRIPTION_LENGTH_MAX),
+            reason_code=requests.check_reason_code(request.reason_code, default="REDEEMED"),
+            reason=requests.check_text(request.description, "description", DESCRIPTION_LENGTH_MAX),
             request_id=request.request_id,
             actor=self.actor(),
         )
