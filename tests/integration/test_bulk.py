@@ -11,47 +11,19 @@ from google.rpc import error_details_pb2, status_pb2
 from sqlalchemy import select
 
 from loyalty.v1 import common_pb2, ledger_pb2, ledger_pb2_grpc
-from loyalty_server.clock import FakeClock
 from loyalty_server.config import DEMO_PROGRAM
 from loyalty_server.errors import DomainError, ErrorKind
 from loyalty_server.ledger.bulk import ENTRIES_MAX, AwardEntry, bulk_award, check_batch
-from loyalty_server.ledger.operations import Ledger
 from loyalty_server.ledger.rpc.convert import timestamp
 from loyalty_server.ledger.tables import ledger_transactions, lots
 from loyalty_server.principal import Role
 from loyalty_server.program import load_program_file
 from loyalty_server.runtime.server import LoyaltyServer
-from loyalty_server.storage.engine import create_engine
-from loyalty_server.storage.migrate import migrate
-from loyalty_server.tenancy import ensure_default_tenant
 from tests.ledger_invariants import check_invariants
 from tests.support import bearer, make_settings, service_token
 
 START = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 PROGRAM = load_program_file(DEMO_PROGRAM)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-async def engine(database_url: str):
-    engine = create_engine(database_url)
-    await migrate(engine)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-async def tenant_id(engine, clock) -> int:
-    return (await ensure_default_tenant(engine, clock)).id
-
-
-@pytest.fixture
-def ledger(engine, clock) -> Ledger:
-    return Ledger(engine, clock, lambda _tenant_id: PROGRAM)
 
 
 def award(request_id: str, points: int = 10, **fields: object) -> AwardEntry:

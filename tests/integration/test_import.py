@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from loyalty_server.clock import FakeClock
 from loyalty_server.config import DEMO_PROGRAM
 from loyalty_server.imports import checkpoint, run
 from loyalty_server.imports.checkpoint import Counts
@@ -26,10 +25,7 @@ from loyalty_server.ledger.members import lookup_member
 from loyalty_server.ledger.operations import Ledger
 from loyalty_server.ledger.tables import ledger_transactions, lots
 from loyalty_server.program import load_program_file
-from loyalty_server.storage.engine import create_engine
-from loyalty_server.storage.migrate import migrate
 from loyalty_server.storage.schema import events
-from loyalty_server.tenancy import ensure_default_tenant
 from tests.ledger_invariants import check_invariants
 
 START = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -41,29 +37,6 @@ MEMBERS_CSV = (
     "C3,,,Cy,,,\n"
 )
 POINTS_HEADER = "row_id,loyalty_id,currency,points,source,reason_code,expires_at,earned_at\n"
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-async def engine(database_url: str):
-    engine = create_engine(database_url)
-    await migrate(engine)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-async def tenant_id(engine, clock) -> int:
-    return (await ensure_default_tenant(engine, clock)).id
-
-
-@pytest.fixture
-def ledger(engine, clock) -> Ledger:
-    return Ledger(engine, clock, lambda _tenant_id: PROGRAM)
 
 
 def _job(path: Path, *, resume: bool = True, tenant: str = "default") -> ImportJob:

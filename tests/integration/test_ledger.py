@@ -9,45 +9,18 @@ import pytest
 from sqlalchemy import func, select
 
 from loyalty.v1 import subscription_pb2
-from loyalty_server.clock import FakeClock
 from loyalty_server.config import DEMO_PROGRAM
 from loyalty_server.errors import DomainError, ErrorKind
 from loyalty_server.ledger.book import Entry
 from loyalty_server.ledger.members import lookup_member
-from loyalty_server.ledger.operations import Ledger
 from loyalty_server.ledger.tables import ledger_transactions, lots, postings
 from loyalty_server.program import load_program_file
-from loyalty_server.storage.engine import create_engine
-from loyalty_server.storage.migrate import migrate
 from loyalty_server.storage.schema import events
-from loyalty_server.tenancy import create_tenant, ensure_default_tenant
+from loyalty_server.tenancy import create_tenant
 from tests.ledger_invariants import check_invariants
 
 START = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 PROGRAM = load_program_file(DEMO_PROGRAM)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-async def engine(database_url: str):
-    engine = create_engine(database_url)
-    await migrate(engine)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-async def tenant_id(engine, clock) -> int:
-    return (await ensure_default_tenant(engine, clock)).id
-
-
-@pytest.fixture
-def ledger(engine, clock) -> Ledger:
-    return Ledger(engine, clock, lambda _tenant_id: PROGRAM)
 
 
 def entry(request_id: str, origin_id: str | None = None, origin_type: str = "bulk_award") -> Entry:

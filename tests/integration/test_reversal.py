@@ -10,7 +10,6 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from loyalty_server.clock import FakeClock
 from loyalty_server.config import DEMO_PROGRAM
 from loyalty_server.errors import DomainError, ErrorKind
 from loyalty_server.ledger.book import Entry
@@ -20,38 +19,13 @@ from loyalty_server.ledger.reversals import Proportion, reverse_origin, reverse_
 from loyalty_server.ledger.tables import ledger_transactions, lot_draws, lots
 from loyalty_server.program import load_program_file
 from loyalty_server.program.model import DebtPolicy
-from loyalty_server.storage.engine import create_engine, write_transaction
-from loyalty_server.storage.migrate import migrate
+from loyalty_server.storage.engine import write_transaction
 from loyalty_server.storage.schema import events
-from loyalty_server.tenancy import ensure_default_tenant
 from tests.ledger_invariants import check_invariants
 
 START = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 PROGRAM = load_program_file(DEMO_PROGRAM)
 NEGATIVE = dataclasses.replace(PROGRAM, debt_policy=DebtPolicy.ALLOW_NEGATIVE)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-async def engine(database_url: str):
-    engine = create_engine(database_url)
-    await migrate(engine)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-async def tenant_id(engine, clock) -> int:
-    return (await ensure_default_tenant(engine, clock)).id
-
-
-@pytest.fixture
-def ledger(engine, clock) -> Ledger:
-    return Ledger(engine, clock, lambda _tenant_id: PROGRAM)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import func, select, update
 
 from loyalty.v1 import subscription_pb2
-from loyalty_server.clock import FakeClock
 from loyalty_server.config import DEMO_PROGRAM
 from loyalty_server.errors import DomainError, ErrorKind
 from loyalty_server.ledger import coupon_codes
@@ -21,10 +20,8 @@ from loyalty_server.ledger.rewards import Ineligibility, Rewards
 from loyalty_server.ledger.tables import coupons, ledger_transactions, members, reward_counters
 from loyalty_server.program import load_program_file
 from loyalty_server.program.model import Reward
-from loyalty_server.storage.engine import create_engine
-from loyalty_server.storage.migrate import migrate
 from loyalty_server.storage.schema import events, idempotency_keys
-from loyalty_server.tenancy import create_tenant, ensure_default_tenant
+from loyalty_server.tenancy import create_tenant
 from tests.ledger_invariants import check_invariants
 
 START = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -41,24 +38,6 @@ MUG = Reward(
     tiers=(),
 )
 PROGRAM = dataclasses.replace(DEMO, rewards={**DEMO.rewards, MUG.id: MUG})
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-async def engine(database_url: str):
-    engine = create_engine(database_url)
-    await migrate(engine)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-async def tenant_id(engine, clock) -> int:
-    return (await ensure_default_tenant(engine, clock)).id
 
 
 @pytest.fixture

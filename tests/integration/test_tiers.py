@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from loyalty.v1 import subscription_pb2
-from loyalty_server.clock import FakeClock
 from loyalty_server.config import DEMO_PROGRAM
 from loyalty_server.errors import DomainError, ErrorKind
 from loyalty_server.ledger import tiers as tier_store
@@ -24,38 +23,13 @@ from loyalty_server.ledger.tier_job import run_round
 from loyalty_server.ledger.tiers import Tiers
 from loyalty_server.program import load_program_file
 from loyalty_server.storage.engine import create_engine, write_transaction
-from loyalty_server.storage.migrate import migrate
 from loyalty_server.storage.schema import events
-from loyalty_server.tenancy import ensure_default_tenant
 from tests.ledger_invariants import check_invariants
 
 START = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
 PROGRAM = load_program_file(DEMO_PROGRAM)  # silver 2000, gold 10000; window 365, grace 30, warning 14
 TIER_EVENTS = ("tier.upgraded", "tier.downgraded", "tier.downgrade_warning")
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-async def engine(database_url: str):
-    engine = create_engine(database_url)
-    await migrate(engine)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-async def tenant_id(engine, clock) -> int:
-    return (await ensure_default_tenant(engine, clock)).id
-
-
-@pytest.fixture
-def ledger(engine, clock) -> Ledger:
-    return Ledger(engine, clock, lambda _tenant_id: PROGRAM)
 
 
 @pytest.fixture
