@@ -10,6 +10,7 @@ import uuid
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
+from sqlalchemy import select
 
 from loyalty.v1 import common_pb2, ledger_pb2, ledger_pb2_grpc
 from loyalty_server.clock import FakeClock
@@ -18,6 +19,7 @@ from loyalty_server.errors import DomainError
 from loyalty_server.ledger.book import Entry
 from loyalty_server.principal import Role
 from loyalty_server.runtime.server import LoyaltyServer
+from loyalty_server.storage.schema import events
 from loyalty_server.tenancy import create_tenant
 from tests.integration.test_auth_flow import Flow, fails
 from tests.support import bearer, make_settings, service_token
@@ -537,3 +539,24 @@ async def test_a_partner_token_reads_only_its_own_member(server, stub, pos) -> N
         grpc.StatusCode.PERMISSION_DENIED,
         "ROLE_REQUIRED",
     )
+
+
+async def test_the_server_expires_points_on_its_own(tmp_path, database_url, clock) -> None:
+    """No read, no write: the expiry job inside the server posts the expiry and its event."""
+    server = LoyaltyServer(make_settings(tmp_path, database_url, expiry_interval_s=0.05), clock=clock)
+    await server.start()
+    try:
+        tenant_id = server.app.default_tenant.id
+        member = await server.app.ledger.enroll(tenant_id, request_id=rid())
+        await earn(server, member.member_id, 70, currency="temporary")
+        clock.advance(dt.timedelta(days=91))
+        query = select(events.c.type).where(events.c.type == "points.expired")
+        for _ in range(200):  # up to ~10 s on a busy machine; usually one job interval
+            async with server.app.engine.connect() as connection:
+                if (await connection.execute(query)).first() is not None:
+                    break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the expiry job did not run")
+    finally:
+        await server.stop(grace_s=0)
