@@ -175,7 +175,7 @@ async def test_update_checks_the_etag_and_uniqueness(stub, pos) -> None:
             metadata=pos,
         ),
         grpc.StatusCode.INVALID_ARGUMENT,
-        "UPDATE_MASK_INVALID",
+        "FIELD_NOT_UPDATABLE",
     )
 
 

@@ -141,9 +141,7 @@ class Corrections:
             replay = await ledger.claim_booked(connection, tenant_id, "ledger.adjust", request_id, content)
             if replay is not None:
                 return Booked(**replay)
-            member = await get_member(connection, tenant_id, member_id)
-            require_active(member)
-            await ledger.settle(connection, member, currency)
+            member = await ledger.settle_active(connection, tenant_id, member_id, currency)
             entry = Entry(
                 origin_type="adjustment",
                 origin_id="",  # the adjustment's own transaction id

@@ -91,7 +91,7 @@ class MemberLifecycle:
         unknown = sorted(set(changes) - UPDATABLE_FIELDS)
         if unknown or not changes:
             raise invalid_argument(
-                "UPDATE_MASK_INVALID",
+                "FIELD_NOT_UPDATABLE",
                 f"update_mask may name only {', '.join(sorted(UPDATABLE_FIELDS))}",
                 FieldViolation("update_mask", f"not updatable: {', '.join(unknown)}" if unknown else "empty"),
             )
@@ -175,8 +175,7 @@ class MemberLifecycle:
         (earning locks the account, then the member for its tier), so the two never deadlock. Settling
         on the way expires lapsed holds, so only live ones are voided."""
         member = await get_member(connection, tenant_id, member_id)
-        for currency in self.ledger.program_for(tenant_id).currencies:
-            await self.ledger.settle(connection, member, currency)
+        await self.ledger.settle_all(connection, member)
         return await get_member(connection, tenant_id, member_id, for_update=True)
 
     async def _close_member(self, connection: AsyncConnection, member: Member, grant_reason: str) -> int:

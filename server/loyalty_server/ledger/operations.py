@@ -29,6 +29,7 @@ from loyalty_server.ledger.book import (
     debit,
     find_hold,
     place_hold,
+    recheck_spared,
     settle_account,
 )
 from loyalty_server.ledger.lots import expires_at_for
@@ -169,6 +170,8 @@ class Ledger:
             "points": points,
             "source_id": source_id,
             "origin": [entry.origin_type, entry.origin_id, entry.origin_client_id],
+            "reason": [entry.reason_code, entry.reason],
+            "effective_at": effective_at.astimezone(dt.UTC).isoformat() if effective_at else None,
             "pending_days": pending_days,
         }
         if expires_at is not None:  # only when given: keys stored before this option still match
@@ -179,12 +182,10 @@ class Ledger:
             replay = await self.claim_booked(connection, tenant_id, "ledger.earn", entry.request_id, content)
             if replay is not None:
                 return Booked(**replay)
-            member = await get_member(connection, tenant_id, member_id)
-            require_active(member)
+            member = await self.settle_active(connection, tenant_id, member_id, currency)
             if apply_tier_multiplier:
                 points = apply_multiplier(points, earn_multiplier_percent(program, member))
                 _check_points(points)
-            await self.settle(connection, member, currency)
             now = self.clock.now()
             effective = effective_at or now
             booked = await credit(
@@ -227,15 +228,14 @@ class Ledger:
             "member_id": member_id,
             "currency": currency,
             "points": points,
-            "origin": [entry.origin_type, entry.origin_id],
+            "origin": [entry.origin_type, entry.origin_id, entry.origin_client_id],
+            "reason": [entry.reason_code, entry.reason],
         }
         async with write_transaction(self.engine) as connection:
             replay = await self.claim_booked(connection, tenant_id, "ledger.spend", entry.request_id, content)
             if replay is not None:
                 return Booked(**replay)
-            member = await get_member(connection, tenant_id, member_id)
-            require_active(member)
-            await self.settle(connection, member, currency)
+            member = await self.settle_active(connection, tenant_id, member_id, currency)
             booked = await debit(
                 connection, self.clock, member, currency=currency, points=points, entry=entry
             )
@@ -254,8 +254,7 @@ class Ledger:
         now = self.clock.now()
         if any(row["settle_at"] is not None and row["settle_at"] <= now for row in rows.values()):
             async with write_transaction(self.engine) as connection:
-                for currency in rows:
-                    await self.settle(connection, member, currency)
+                await self.settle_all(connection, member)
                 rows = await _account_rows(connection, member)
         async with self.engine.connect() as connection:
             sources = await _source_rows(connection, [row["id"] for row in rows.values()])
@@ -290,8 +289,9 @@ class Ledger:
             "member_id": member_id,
             "currency": currency,
             "points": points,
-            "ttl_s": ttl,
+            "ttl_s": ttl_s,  # as asked: a retry stays a replay after the program's default changes
             "reference": reference,
+            "description": description,
         }
         async with write_transaction(self.engine) as connection:
             replay = await idempotency.claim(
@@ -304,9 +304,7 @@ class Ledger:
             )
             if replay is not None:
                 return await self._hold_view(connection, tenant_id, replay["hold_id"])
-            member = await get_member(connection, tenant_id, member_id)
-            require_active(member)
-            await self.settle(connection, member, currency)
+            member = await self.settle_active(connection, tenant_id, member_id, currency)
             expires_at = self.clock.now() + dt.timedelta(seconds=ttl)
             row = await place_hold(
                 connection,
@@ -377,6 +375,7 @@ class Ledger:
             await connection.execute(
                 update(holds).where(holds.c.id == hold["id"]).values(capture_transaction_pk=booked.pk)
             )
+            await recheck_spared(connection, hold["account_pk"])  # spared points it did not spend
             await self.points_event(
                 connection, member, booked, entry, subscription_pb2.EVENT_TYPE_POINTS_SPENT
             )
@@ -479,6 +478,24 @@ class Ledger:
             capture_transaction_id=capture_id,
             description=hold["description"],
         )
+
+    async def settle_active(
+        self, connection: AsyncConnection, tenant_id: int, member_id: str, currency: str
+    ) -> Member:
+        """Settle (and so lock) the member's account, then read the member under that lock: a
+        deactivation that committed while this write waited for the lock is seen and refused."""
+        member = await get_member(connection, tenant_id, member_id)
+        await self.settle(connection, member, currency)
+        member = await get_member(connection, tenant_id, member_id)
+        require_active(member)
+        return member
+
+    async def settle_all(self, connection: AsyncConnection, member: Member) -> None:
+        """Settle (and lock) every account of the member in account-id order: the one order all
+        multi-account writes use (reversals and transfers too), so two of them never deadlock."""
+        rows = await _account_rows(connection, member)
+        for currency in sorted(rows, key=lambda name: rows[name]["id"]):
+            await self.settle(connection, member, currency)
 
     async def settle(self, connection: AsyncConnection, member: Member, currency: str) -> None:
         """Settle the account and announce what it did: points.expired and hold.expired events."""

@@ -501,10 +501,12 @@ class Rewards:
     async def _check_may_redeem(self, connection: AsyncConnection, member: Member, reward: Reward) -> None:
         """Every refusal before anything is spent, in the documented order. Leaves the member's
         account locked, so this member's redemptions of the reward count one after the other."""
-        require_active(member)
+        require_active(member)  # the documented order: an inactive member is told so first
+        member = await self.ledger.settle_active(
+            connection, member.tenant_id, member.member_id, reward.currency
+        )
         if not tier_allows(reward, await self._member_tiers(connection, member)):
             raise _refused("TIER_NOT_ELIGIBLE", f"{reward.id} is not for this member's tier", reward)
-        await self.ledger.settle(connection, member, reward.currency)
         if reward.per_member_max is not None:
             count = await _redeemed_count(connection, member.pk, reward.id)
             if count >= reward.per_member_max:

@@ -9,16 +9,19 @@ interval, and a swap is atomic per tenant (one dict assignment of an already-val
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loyalty_server.errors import ConfigError, DomainError, ErrorKind
+from loyalty_server.logs import log_event
 from loyalty_server.program.loader import parse_program
 from loyalty_server.program.model import Program
 from loyalty_server.storage.schema import tenants
 
+logger = logging.getLogger("loyalty.programs")
 PROGRAM_DOCUMENT_BYTES_MAX = 1 << 20  # 1 MiB
 TENANT_PROGRAM_RETRY_AFTER_S = 5
 
@@ -67,7 +70,13 @@ class ProgramRegistry:
         changed = []
         for tenant_id, code, document in rows:
             current = self._loaded.get(tenant_id)
-            loaded = self._load(tenant_id, code, document, current)
+            try:
+                loaded = self._load(tenant_id, code, document, current)
+            except ConfigError as error:
+                # One tenant's unreadable document must not take the other tenants (or the server)
+                # down; its calls answer PROGRAM_NOT_LOADED until an admin installs a valid one.
+                log_event(logger, "program not loaded", logging.ERROR, tenant=code, error=str(error))
+                continue
             if current is None or current.revision != loaded.revision:
                 self._loaded[tenant_id] = loaded
                 changed.append(code)

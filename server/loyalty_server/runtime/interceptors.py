@@ -23,6 +23,7 @@ import grpc
 from loyalty_server.errors import DomainError
 from loyalty_server.logs import log_event, request_id_var
 from loyalty_server.runtime.rpc_status import simple_status, to_rpc_status
+from loyalty_server.storage.conflicts import is_write_conflict
 
 logger = logging.getLogger("loyalty.rpc")
 REQUEST_ID_HEADER = "x-request-id"
@@ -64,6 +65,11 @@ async def _abort_for(exc: BaseException, outcome: _CallOutcome, context: grpc.ai
     """Map an exception a servicer let escape to a status; always raises."""
     if isinstance(exc, DomainError):
         status = to_rpc_status(exc)
+    elif is_write_conflict(exc):
+        log_event(logger, "write conflict", logging.WARNING, method=outcome.method, error=type(exc).__name__)
+        status = simple_status(
+            grpc.StatusCode.ABORTED, "CONCURRENT_UPDATE", "a concurrent write got in the way; retry the call"
+        )
     elif isinstance(exc, NotImplementedError):
         status = simple_status(
             grpc.StatusCode.UNIMPLEMENTED, "NOT_IMPLEMENTED", f"{outcome.method} is not implemented yet"

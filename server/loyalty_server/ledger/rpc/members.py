@@ -111,7 +111,7 @@ class MemberRpcs(LedgerRpcBase):
                 changes[path] = getattr(given, path)
             else:
                 raise invalid_argument(
-                    "UPDATE_MASK_INVALID", f"{path!r} cannot be updated", FieldViolation("update_mask", path)
+                    "FIELD_NOT_UPDATABLE", f"{path!r} cannot be updated", FieldViolation("update_mask", path)
                 )
         member = await MemberLifecycle(self.ledger).update(
             self.tenant_id(), given.member_id, changes, etag=given.etag, request_id=request.request_id
