@@ -16,11 +16,12 @@ from sqlalchemy import func, select
 from loyalty_server.config import DEMO_PROGRAM
 from loyalty_server.imports import checkpoint, run
 from loyalty_server.imports.checkpoint import Counts
-from loyalty_server.imports.fields import Outcome
+from loyalty_server.imports.fields import Outcome, Refused
 from loyalty_server.imports.members import MemberImporter
 from loyalty_server.imports.points import PointsImporter
 from loyalty_server.imports.reader import ReadError
 from loyalty_server.imports.run import ImportJob, run_import
+from loyalty_server.ledger.book import Entry
 from loyalty_server.ledger.members import lookup_member
 from loyalty_server.ledger.operations import Ledger
 from loyalty_server.ledger.tables import ledger_transactions, lots
@@ -312,3 +313,26 @@ async def test_a_bad_header_stops_before_any_row(tmp_path, ledger, tenant_id) ->
         await _import(_job(path), PointsImporter(ledger, tenant_id))
     assert "missing column(s) currency; unknown column(s) note" in str(raised.value)
     assert not _job(path).report.exists()
+
+
+async def test_a_rerun_skips_a_credit_that_paid_off_debt(ledger, tenant_id) -> None:
+    from loyalty_server.ledger.reversals import reverse_origin
+
+    member = await ledger.enroll(tenant_id, request_id="en", loyalty_id="CARD1")
+    purchase = Entry(origin_type="purchase", origin_id="o1", reason_code="PURCHASE", request_id="k1")
+    await ledger.earn(
+        tenant_id, member.member_id, currency="permanent", points=100, source_id="purchase", entry=purchase
+    )
+    spend = Entry(origin_type="redemption", origin_id="s1", reason_code="REDEEM", request_id="s1")
+    await ledger.spend(tenant_id, member.member_id, currency="permanent", points=100, entry=spend)
+    await reverse_origin(
+        ledger, tenant_id, ("purchase", "o1", ""), None, reason_code="RETURN", reason="", request_id="r1"
+    )
+    balance = await ledger.balance(tenant_id, member.member_id)
+    assert next(c for c in balance.currencies if c.currency == "permanent").debt == 100
+    importer = PointsImporter(ledger, tenant_id)
+    row = _credit("row-1", "CARD1", "permanent", "40", "purchase")  # 40 points, all of them pay off debt
+    assert await importer.apply(row) is Outcome.IMPORTED
+    assert await importer.apply(row) is Outcome.SKIPPED  # a resumed run re-reads rows after the checkpoint
+    with pytest.raises(Refused, match="another points"):
+        await importer.apply({**row, "points": "41"})  # a really different credit is still refused

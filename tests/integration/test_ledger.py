@@ -526,3 +526,149 @@ async def test_history_pages_newest_first_with_filters(ledger, engine, clock, te
         await list_transactions(engine, tenant_id, member.member_id, everything, page_token="garbage!")
     with pytest.raises(DomainError, match="unknown type"):
         await list_transactions(engine, tenant_id, member.member_id, HistoryFilter(types=frozenset({"gift"})))
+
+
+# --- expiry job: notices across replicas and at scale, a failing account ---------------------------
+
+
+async def test_expiry_notices_go_out_once_across_replicas(ledger, engine, clock, tenant_id) -> None:
+    from loyalty_server.ledger.expiry_job import announce_expiring
+
+    for i in range(20):
+        member = await ledger.enroll(tenant_id, request_id=f"m{i}")
+        await ledger.earn(
+            tenant_id,
+            member.member_id,
+            currency="temporary",
+            points=10,
+            source_id="bonus",
+            entry=entry(f"e{i}"),
+        )
+    clock.advance(dt.timedelta(days=85))  # 5 days before expiry: inside the 7-day notice window
+    sent = await asyncio.gather(
+        announce_expiring(ledger), announce_expiring(ledger), announce_expiring(ledger)
+    )
+    assert sum(sent) == 20
+    assert (await _event_names(engine)).count("points.expiring") == 20
+    assert await announce_expiring(ledger) == 0
+
+
+async def test_expiry_notices_are_not_starved_by_lots_outside_the_window(
+    ledger, engine, clock, tenant_id, monkeypatch
+) -> None:
+    from loyalty_server.ledger import expiry_job
+
+    monkeypatch.setattr(expiry_job, "NOTICES_PER_ROUND_MAX", 2)  # stands for a full round of accounts
+    far_away = clock.now() + dt.timedelta(days=365)
+
+    async def member_with_a_lot(name: str, expires_at: dt.datetime | None) -> None:
+        member = await ledger.enroll(tenant_id, request_id=name)
+        await ledger.earn(
+            tenant_id,
+            member.member_id,
+            currency="temporary",
+            points=10,
+            source_id="bonus",
+            entry=entry(name),
+            expires_at=expires_at,
+        )
+
+    # Accounts whose lots lie beyond every notice window, created both before and after the three
+    # accounts due a notice (more than one round holds).
+    for name in ["far0", "far1", "far2", "due0", "due1", "due2", "far3", "far4", "far5"]:
+        await member_with_a_lot(name, far_away if name.startswith("far") else None)
+    clock.advance(dt.timedelta(days=85))
+    assert [await expiry_job.announce_expiring(ledger) for _ in range(3)] == [2, 1, 0]
+    assert (await _event_names(engine)).count("points.expiring") == 3
+
+
+async def test_expiry_job_settles_the_others_when_one_account_keeps_failing(
+    ledger, engine, clock, tenant_id, monkeypatch
+) -> None:
+    from loyalty_server.ledger.expiry_job import settle_due_accounts
+
+    ids = []
+    for i in range(3):
+        member = await ledger.enroll(tenant_id, request_id=f"m{i}")
+        ids.append(member.member_id)
+        await ledger.earn(
+            tenant_id,
+            member.member_id,
+            currency="temporary",
+            points=5,
+            source_id="bonus",
+            entry=entry(f"e{i}"),
+        )
+    clock.advance(dt.timedelta(days=91))
+    balance = ledger.balance
+
+    async def failing_for_the_first(tenant: int, member_id: str):
+        if member_id == ids[0]:
+            raise RuntimeError("boom")
+        return await balance(tenant, member_id)
+
+    monkeypatch.setattr(ledger, "balance", failing_for_the_first)
+    assert await settle_due_accounts(ledger) == 2
+    assert (await _event_names(engine)).count("points.expired") == 2
+    await check_invariants(engine)
+
+
+async def _temporary(ledger, tenant_id, member_id) -> tuple[int, int, int]:
+    """(available, held, lifetime expired) of the temporary currency."""
+    view = next(
+        c for c in (await ledger.balance(tenant_id, member_id)).currencies if c.currency == "temporary"
+    )
+    return view.available, view.held, view.lifetime_expired
+
+
+async def _expiries(engine) -> tuple[list[int], list[int]]:
+    """Points of the expire transactions and of the points.expired events, in order."""
+    async with engine.connect() as connection:
+        booked = (
+            await connection.execute(
+                select(ledger_transactions.c.points)
+                .where(ledger_transactions.c.type == "expire")
+                .order_by(ledger_transactions.c.id)
+            )
+        ).scalars()
+        stored = (
+            await connection.execute(
+                select(events.c.payload).where(events.c.type == "points.expired").order_by(events.c.sequence)
+            )
+        ).scalars()
+        announced = [subscription_pb2.Event.FromString(payload).points_expired.points for payload in stored]
+    return list(booked), announced
+
+
+@pytest.mark.parametrize("close", ["capture", "void", "lapse"])
+async def test_expiry_spares_the_points_an_active_hold_needs(ledger, engine, clock, tenant_id, close) -> None:
+    member_id = (await ledger.enroll(tenant_id, request_id="m")).member_id
+
+    async def earn(points: int, key: str) -> None:
+        await ledger.earn(
+            tenant_id, member_id, currency="temporary", points=points, source_id="bonus", entry=entry(key)
+        )
+
+    await earn(100, "old")  # expires after 90 days
+    clock.advance(dt.timedelta(days=60))
+    await earn(30, "new")
+    clock.advance(dt.timedelta(days=30) - dt.timedelta(hours=1))
+    hold = await ledger.create_hold(
+        tenant_id, member_id, currency="temporary", points=120, request_id="h", ttl_s=7200
+    )
+    clock.advance(dt.timedelta(hours=1, seconds=1))  # the old lot is due; the hold needs 90 of it
+    assert await _temporary(ledger, tenant_id, member_id) == (0, 120, 10)
+    assert await _expiries(engine) == ([-10], [10])
+    await check_invariants(engine)
+    if close == "capture":  # spends 80 of the 90 spared points; the 10 it leaves expire next
+        await ledger.capture_hold(tenant_id, hold.hold_id, request_id="c", points=80)
+        assert await _temporary(ledger, tenant_id, member_id) == (30, 0, 20)
+        assert await _expiries(engine) == ([-10, -10], [10, 10])
+    else:
+        if close == "void":
+            await ledger.void_hold(tenant_id, hold.hold_id, request_id="v")
+        else:
+            clock.advance(dt.timedelta(hours=1))
+        assert await _temporary(ledger, tenant_id, member_id) == (30, 0, 100)
+        assert await _expiries(engine) == ([-10, -90], [10, 90])
+    await check_invariants(engine)

@@ -334,3 +334,40 @@ async def test_concurrent_reversals_never_undo_more_than_the_original(
     assert sorted(outcomes, key=str) == [30, 30, 30, "NOTHING_TO_REVERSE", "NOTHING_TO_REVERSE"]
     assert await figures(ledger, tenant_id, member_id) == (0, 10, 10)
     await check_invariants(engine)
+
+
+async def test_a_return_after_the_earned_points_expired_takes_only_what_did_not(
+    ledger, engine, clock, tenant_id, member_id
+) -> None:
+    await earn(ledger, tenant_id, member_id, 100, "e1", order_id="o1", currency="temporary")
+    await spend(ledger, tenant_id, member_id, 30, "s1", currency="temporary")  # from o1's lot
+    clock.advance(dt.timedelta(days=60))
+    await earn(ledger, tenant_id, member_id, 100, "e2", order_id="o2", currency="temporary")
+    clock.advance(dt.timedelta(days=31))  # the 70 points left in o1's lot have expired
+    assert await figures(ledger, tenant_id, member_id, "temporary") == (100, 0, 200)
+    # Half of o1: all of it already expired, so the member keeps o2's points.
+    half = await reverse(ledger, tenant_id, order("o1"), 50, "r1")
+    assert (half.points_reversed, half.debt_points) == (50, 0)
+    assert await figures(ledger, tenant_id, member_id, "temporary") == (100, 0, 150)
+    await check_invariants(engine)
+    # The rest: 20 more expired points, then the 30 spent ones come out of o2's lot.
+    rest = await reverse(ledger, tenant_id, order("o1"), None, "r2")
+    assert (rest.points_reversed, rest.debt_points) == (50, 0)
+    assert await figures(ledger, tenant_id, member_id, "temporary") == (70, 0, 100)
+    async with engine.connect() as connection:
+        legs = (
+            await connection.execute(
+                select(ledger_transactions.c.points)
+                .where(ledger_transactions.c.type == "reverse")
+                .order_by(ledger_transactions.c.id)
+            )
+        ).scalars()
+        assert list(legs) == [0, -30]
+    with pytest.raises(DomainError) as raised:  # the expired points count as reversed
+        await reverse(ledger, tenant_id, order("o1"), None, "r3")
+    assert raised.value.reason == "NOTHING_TO_REVERSE"
+    view = next(
+        c for c in (await ledger.balance(tenant_id, member_id)).currencies if c.currency == "temporary"
+    )
+    assert view.lifetime_expired == 0  # the expired points were never the member's, once returned
+    await check_invariants(engine)

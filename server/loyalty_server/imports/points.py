@@ -69,6 +69,8 @@ def parse(values: Mapping[str, Any]) -> PointsRow:
 
 def differences(earlier: RowMapping, member: Member, row: PointsRow) -> list[str]:
     """What the earlier credit of this row_id did differently (empty: the same credit)."""
+    # `points` is only the member's leg: the part of the credit that paid off debt is in `debt_points`.
+    credited = {**earlier, "points": earlier["points"] + earlier["debt_points"]}
     wanted = {
         "member_pk": member.pk,
         "currency": row.currency,
@@ -76,7 +78,7 @@ def differences(earlier: RowMapping, member: Member, row: PointsRow) -> list[str
         "source_id": row.source_id,
         "reason_code": row.reason_code,
     }
-    return [name.removesuffix("_pk") for name, value in wanted.items() if earlier[name] != value]
+    return [name.removesuffix("_pk") for name, value in wanted.items() if credited[name] != value]
 
 
 class PointsImporter:

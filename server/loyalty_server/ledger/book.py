@@ -5,8 +5,13 @@ Every function runs inside the caller's write transaction. A member's account ro
 spends of one member never both see the same points. Program accounts only receive postings: their
 balance is the sum of those, read at audit time, so they never become a lock every write waits on.
 
-Lazy settlement: an account whose `settle_at` has come releases matured pending lots and expires due
-lots (with an expiry transaction each) before it is read or spent from.
+Lazy settlement: an account whose `settle_at` has come releases matured pending lots, ends holds past
+their TTL, and expires due lots (with an expiry transaction each) before it is read or spent from.
+Expiry spares the points active holds still need: a hold only raises `held`, so expiring its points
+would leave available = posted - held - pending below zero and its capture short. It expires at most
+due - max(0, held - spendable points not due) of the due spendable points (soonest-expiring first);
+the spared rest stays in its lots, which stay due and are spent first (a capture consumes them), and
+expires at the first settlement after the hold is captured, voided or expired.
 
 Two primitives write every member transaction: `give` (points in: new lots, or back into the lots a
 debit drew from) and `take` (points out of lots, each draw recorded in `lot_draws`, so a reversal can
@@ -32,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -123,6 +128,9 @@ class Movement:
     reverses_pk: int | None = None
     earned: int = 0  # change of lifetime earned (the account's and source_id's breakdown)
     spent: int = 0  # change of lifetime spent
+    # A take only: points of a reversed earn that had already expired. They left the member then, so
+    # they are posted against program/expiry (not the member) and leave lifetime expired instead.
+    expired: int = 0
 
 
 def member_account_name(member_id: str, currency: str) -> str:
@@ -272,9 +280,12 @@ async def _post(
 ) -> tuple[int, str]:
     """Write the transaction of a give or take: member and debt legs, the program account the rest."""
     counter_pk = await program_account_pk(connection, member.tenant_id, move.counter, move.currency, now)
-    legs = [(account["id"], member_leg), (counter_pk, -(member_leg + debt_leg))]
+    legs = [(account["id"], member_leg), (counter_pk, move.expired - (member_leg + debt_leg))]
     if debt_leg:
         legs.append((await debt_account_pk(connection, member, move.currency, now), debt_leg))
+    if move.expired:
+        expiry_pk = await program_account_pk(connection, member.tenant_id, "expiry", move.currency, now)
+        legs.append((expiry_pk, -move.expired))
     return await _insert_transaction(
         connection,
         member,
@@ -510,8 +521,11 @@ async def take(
     shortfall: Shortfall,
 ) -> Booked:
     """Debit `points`: each lot of the plan gives its share (a `lot_draws` row each); what the plan
-    does not cover is handled as `shortfall` says. `account` is locked and settled."""
-    assert 0 < points <= POINTS_MAX
+    does not cover is handled as `shortfall` says. `account` is locked and settled. `move.expired`
+    points come on top, from program/expiry (then `points` may be 0)."""
+    assert 0 <= points <= POINTS_MAX, points
+    assert 0 <= move.expired <= POINTS_MAX, move.expired
+    assert points + move.expired > 0
     now = clock.now()
     taken = sum(share for _, share in plan)
     rest = points - taken
@@ -532,6 +546,7 @@ async def take(
             debt=accounts.c.debt - debt_leg,
             lifetime_earned=accounts.c.lifetime_earned + move.earned,
             lifetime_spent=accounts.c.lifetime_spent + move.spent,
+            lifetime_expired=accounts.c.lifetime_expired - move.expired,
             updated_at=now,
         )
     )
@@ -697,9 +712,10 @@ async def settle_account(
     if account["settle_at"] is None or account["settle_at"] > now:
         return Settlement(account, [], [])
     await _release_pending(connection, account, now)
-    expired = await _expire_due_lots(connection, clock, member, account, now)
+    # Holds past their TTL first: the points they reserved need no sparing from expiry any more.
     expired_holds = await _expire_holds(connection, account, now)
-    next_due = await _next_settle_at(connection, account["id"])
+    expired, waits_on_holds = await _expire_due_lots(connection, clock, member, account["id"], now)
+    next_due = await _next_settle_at(connection, account["id"], now, waits_on_holds=waits_on_holds)
     await connection.execute(
         update(accounts).where(accounts.c.id == account["id"]).values(settle_at=next_due, updated_at=now)
     )
@@ -725,76 +741,123 @@ async def _release_pending(connection: AsyncConnection, account: RowMapping, now
 
 
 async def _expire_due_lots(
-    connection: AsyncConnection, clock: Clock, member: Member, account: RowMapping, now: dt.datetime
-) -> list[Booked]:
-    """One expiry transaction per due lot (member -available, program/expiry +available)."""
+    connection: AsyncConnection, clock: Clock, member: Member, account_pk: int, now: dt.datetime
+) -> tuple[list[Booked], bool]:
+    """One expiry transaction per due lot that gives points (member -points, program/expiry +points),
+    sparing what the active holds need (see the module notes). Returns the transactions and whether
+    spared points wait for a hold to close (rather than for the next settlement)."""
     due = (
         await connection.execute(
             select(lots.c.id, lots.c.available, lots.c.source_id, lots.c.expires_at, lots.c.pending_until)
-            .where(lots.c.account_pk == account["id"], lots.c.available > 0, lots.c.expires_at <= now)
+            .where(lots.c.account_pk == account_pk, lots.c.available > 0, lots.c.expires_at <= now)
             .order_by(lots.c.expires_at, lots.c.id)
             .limit(SETTLE_LOTS_MAX)
         )
     ).all()
     if not due:
-        return []
+        return [], False
+    account = (await connection.execute(select(accounts).where(accounts.c.id == account_pk))).mappings().one()
+    spare = max(0, account["held"] - await _spendable_not_due(connection, account_pk, now))
+    # Pending points are never held (available excludes them), so a due pending lot expires whole.
+    spendable_due = sum(lot.available for lot in due if lot.pending_until is None)
+    budget = max(0, spendable_due - spare)  # the due spendable points that may expire now
     currency = account["currency"]
     booked: list[Booked] = []
     expiry_pk = await program_account_pk(connection, member.tenant_id, "expiry", currency, now)
     total = still_pending = 0
     for lot in due:
+        if lot.pending_until is not None:  # expired before its return window closed
+            points = lot.available
+            still_pending += points
+        else:
+            points = min(lot.available, budget)
+            budget -= points
+        if points == 0:
+            continue
         entry = Entry(origin_type="expiry", origin_id=str(lot.id), reason_code="EXPIRED")
         transaction_pk, transaction_id = await _insert_transaction(
             connection,
             member,
             kind="expire",
             currency=currency,
-            points=-lot.available,
+            points=-points,
             source_id=lot.source_id,
             entry=entry,
             effective_at=lot.expires_at,
             now=now,
-            legs=[(account["id"], -lot.available), (expiry_pk, lot.available)],
+            legs=[(account_pk, -points), (expiry_pk, points)],
         )
-        await connection.execute(update(lots).where(lots.c.id == lot.id).values(available=0))
+        await connection.execute(
+            update(lots).where(lots.c.id == lot.id).values(available=lots.c.available - points)
+        )
         await _add_to_source(
-            connection, member.tenant_id, account["id"], lot.source_id, earned=0, remaining=-lot.available
+            connection, member.tenant_id, account_pk, lot.source_id, earned=0, remaining=-points
         )
-        total += lot.available
+        total += points
         booked.append(
             Booked(
                 transaction_pk,
                 transaction_id,
                 "expire",
                 currency,
-                -lot.available,
+                -points,
                 lot.source_id,
                 lot.expires_at,
                 None,
-                available_of(account) - total,
+                available_of(account) - total + still_pending,
             )
         )
-        if lot.pending_until is not None:  # expired before its return window closed
-            still_pending += lot.available
-    await connection.execute(
-        update(accounts)
-        .where(accounts.c.id == account["id"])
-        .values(
-            posted=accounts.c.posted - total,
-            pending=accounts.c.pending - still_pending,
-            lifetime_expired=accounts.c.lifetime_expired + total,
+    assert budget == 0, budget
+    if total:
+        await connection.execute(
+            update(accounts)
+            .where(accounts.c.id == account_pk)
+            .values(
+                posted=accounts.c.posted - total,
+                pending=accounts.c.pending - still_pending,
+                lifetime_expired=accounts.c.lifetime_expired + total,
+            )
         )
+    spared = spendable_due - (total - still_pending)
+    assert spared == min(spare, spendable_due), (spared, spare, spendable_due)
+    return booked, spared > 0 and len(due) < SETTLE_LOTS_MAX
+
+
+async def _spendable_not_due(connection: AsyncConnection, account_pk: int, now: dt.datetime) -> int:
+    """Points in lots neither pending nor due: what holds are covered by before due points are."""
+    query = select(func.coalesce(func.sum(lots.c.available), 0)).where(
+        lots.c.account_pk == account_pk,
+        lots.c.available > 0,
+        lots.c.pending_until.is_(None),
+        or_(lots.c.expires_at.is_(None), lots.c.expires_at > now),
     )
-    return booked
+    return int((await connection.execute(query)).scalar_one())  # PostgreSQL sums to a Decimal
 
 
-async def _next_settle_at(connection: AsyncConnection, account_pk: int) -> dt.datetime | None:
+async def _next_settle_at(
+    connection: AsyncConnection, account_pk: int, now: dt.datetime, *, waits_on_holds: bool = False
+) -> dt.datetime | None:
+    """The earliest moment the account needs settling again. Points spared for holds wait for a hold
+    to close: its TTL is here, and a capture or void brings them back (`recheck_spared`)."""
     live = and_(lots.c.account_pk == account_pk, lots.c.available > 0)
+    expiring = and_(live, lots.c.expires_at > now) if waits_on_holds else live
     next_pending = (await connection.execute(select(func.min(lots.c.pending_until)).where(live))).scalar()
-    next_expiry = (await connection.execute(select(func.min(lots.c.expires_at)).where(live))).scalar()
+    next_expiry = (await connection.execute(select(func.min(lots.c.expires_at)).where(expiring))).scalar()
     active_holds = and_(holds.c.account_pk == account_pk, holds.c.status == "active")
     next_hold = (await connection.execute(select(func.min(holds.c.expires_at)).where(active_holds))).scalar()
     return _earliest(_aware(next_pending), _aware(next_expiry), _aware(next_hold))
+
+
+async def recheck_spared(connection: AsyncConnection, account_pk: int) -> None:
+    """After a hold closed: points expiry spared for it become due again at the next settlement."""
+    query = select(func.min(lots.c.expires_at)).where(lots.c.account_pk == account_pk, lots.c.available > 0)
+    soonest = _aware((await connection.execute(query)).scalar())
+    settle_at = (
+        await connection.execute(select(accounts.c.settle_at).where(accounts.c.id == account_pk))
+    ).scalar()
+    due = _earliest(_aware(settle_at), soonest)
+    if due != _aware(settle_at):
+        await connection.execute(update(accounts).where(accounts.c.id == account_pk).values(settle_at=due))
 
 
 # --- holds ---------------------------------------------------------------------------------------
@@ -873,7 +936,9 @@ async def close_hold(
     captured_points: int = 0,
     capture_transaction_pk: int | None = None,
 ) -> None:
-    """End an active hold: its reserved points stop being held (a capture then spends what it takes)."""
+    """End an active hold: its reserved points stop being held (a capture then spends what it takes).
+    A void makes points spared for the hold due again; a capture does so itself once it has spent
+    (`recheck_spared`), since settling before its spend would expire the very points it captures."""
     assert hold["status"] == "active", hold["hold_id"]
     assert status in ("captured", "voided", "expired"), status
     await connection.execute(
@@ -891,6 +956,8 @@ async def close_hold(
         .where(accounts.c.id == hold["account_pk"])
         .values(held=accounts.c.held - hold["points"])
     )
+    if status == "voided":
+        await recheck_spared(connection, hold["account_pk"])
 
 
 async def _expire_holds(

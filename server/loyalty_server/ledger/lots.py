@@ -50,11 +50,11 @@ def expires_at_for(
 
 
 def is_spendable(lot: LotView, now: dt.datetime) -> bool:
+    """Spends run on a settled account, where a lot past its expiry that still holds points is one
+    settlement spared for an active hold (book.py): spending it is what capturing that hold does."""
     if lot.available <= 0:
         return False
-    if lot.pending_until is not None and lot.pending_until > now:
-        return False
-    return lot.expires_at is None or lot.expires_at > now
+    return lot.pending_until is None or lot.pending_until <= now
 
 
 def spend_order(lots: Sequence[LotView]) -> list[LotView]:

@@ -9,6 +9,11 @@ concurrent reversals can never together undo more than the original did.
   first, then from the member's other lots soonest-expiring first (spendable, then pending); held
   points stay with their hold. What the lots cannot give follows the program's debt policy:
   RECORD_DEBT records it as debt that later credits pay off first; ALLOW_NEGATIVE takes it below zero.
+  Points that expired from the transaction's own lots already left the member: reversing them takes
+  nothing again. They are reversed first, without touching the member, as a leg against
+  program/expiry (and out of lifetime expired), which counts as reversed like any other leg, so the
+  same points are never reversed twice. Expired here means taken by expire transactions (origin
+  `expiry`, the lot's id); points spent from the lots are taken back as above.
 - Spent points (spend, adjust debit, transfer out) go back to the very lots they were drawn from
   (`lot_draws`), with their original expiry. Partial reversals give back draws in the order they
   were drawn: the first reversal the first draws, the next the following ones. Points of a debit that
@@ -102,12 +107,14 @@ def nothing_to_reverse(transaction_id: str, left: int) -> DomainError:
 
 
 async def left_to_reverse(connection: AsyncConnection, original: RowMapping) -> int:
-    """Points of the transaction's whole effect (member and debt legs) not yet reversed, >= 0."""
+    """Points of the transaction's whole effect (member and debt legs) not yet reversed, >= 0;
+    expired points its reversals covered (their program/expiry legs) count as reversed."""
     t = ledger_transactions
     query = select(func.coalesce(func.sum(t.c.points + t.c.debt_points), 0)).where(
         t.c.reverses_pk == original["id"]
     )
     undone = int((await connection.execute(query)).scalar_one())  # PostgreSQL sums to a Decimal
+    undone += await _expiry_legs(connection, original["id"])
     whole = original["points"] + original["debt_points"]
     left = abs(whole + undone)
     assert abs(undone) + left == abs(whole), (original["transaction_id"], whole, undone)
@@ -195,16 +202,24 @@ async def _take_back(
     move: Movement,
     want: int,
 ) -> Reversed:
-    """Earned points back out: own lots first, then the others; the rest by the debt policy."""
+    """Earned points back out: what expired from its own lots first (nothing to take), then own
+    lots, then the others; the rest by the debt policy."""
     negative = ledger.program_for(member.tenant_id).debt_policy is DebtPolicy.ALLOW_NEGATIVE
     own_query = select(lots.c.id).where(lots.c.transaction_pk == original["id"])
     own = frozenset((await connection.execute(own_query)).scalars())
-    plan = clawback_plan(
-        await live_lots(connection, account["id"]),
-        want,
-        ledger.clock.now(),
-        own=own,
-        budget=None if negative else max(0, available_of(account)),
+    covered_before = -await _expiry_legs(connection, original["id"])
+    expired = min(want, max(0, await _expired_from(connection, member, own) - covered_before))
+    rest = want - expired
+    plan = (
+        clawback_plan(
+            await live_lots(connection, account["id"]),
+            rest,
+            ledger.clock.now(),
+            own=own,
+            budget=None if negative else max(0, available_of(account)),
+        )
+        if rest
+        else []
     )
     earned = -want if original["type"] in EARNING_KINDS else 0
     booked = await take(
@@ -212,12 +227,40 @@ async def _take_back(
         ledger.clock,
         member,
         account,
-        dataclasses.replace(move, earned=earned),
-        points=want,
+        dataclasses.replace(move, earned=earned, expired=expired),
+        points=rest,
         plan=plan,
         shortfall="negative" if negative else "debt",
     )
     return Reversed(booked, -booked.debt_points)
+
+
+async def _expiry_legs(connection: AsyncConnection, original_pk: int) -> int:
+    """Sum of the program/expiry legs of the transaction's reversals (<= 0: expired points covered)."""
+    t = ledger_transactions
+    query = (
+        select(func.coalesce(func.sum(postings.c.amount), 0))
+        .select_from(postings.join(t, t.c.id == postings.c.transaction_pk))
+        .join(accounts, accounts.c.id == postings.c.account_pk)
+        .where(t.c.reverses_pk == original_pk, accounts.c.account_type == "expiry")
+    )
+    return int((await connection.execute(query)).scalar_one())
+
+
+async def _expired_from(connection: AsyncConnection, member: Member, lot_pks: frozenset[int]) -> int:
+    """Points expire transactions took from these lots (expiry records no draws; its origin names
+    the lot)."""
+    if not lot_pks:
+        return 0
+    t = ledger_transactions
+    query = select(func.coalesce(func.sum(t.c.points), 0)).where(
+        t.c.tenant_id == member.tenant_id,
+        t.c.member_pk == member.pk,
+        t.c.type == "expire",
+        t.c.origin_type == "expiry",
+        t.c.origin_id.in_(sorted(str(pk) for pk in lot_pks)),
+    )
+    return -int((await connection.execute(query)).scalar_one())
 
 
 def draws_between(draws: Sequence[Draw], start: int, length: int) -> list[Draw]:
@@ -354,6 +397,14 @@ async def reverse_origin(
     Idempotent by request_id."""
     check_reason(reason_code, reason)
     check_portion(portion)
+    if origin[0] == "transfer" and portion is not None:
+        # A transfer's two legs move points in opposite directions: only undoing both whole keeps
+        # the points where they were; part of one leg would create or destroy points.
+        raise invalid_argument(
+            "PORTION_NOT_ALLOWED",
+            "a transfer is reversed whole (all = true)",
+            FieldViolation("portion", "only `all` for a transfer"),
+        )
     content = {
         "origin": list(origin),
         "portion": dataclasses.asdict(portion) if isinstance(portion, Proportion) else portion,
