@@ -3,7 +3,8 @@
 Debt-aware (see ledger/book.py): a member account's lots hold max(posted, 0); posted goes below zero
 only when the program allows negative balances (`debt_allowed`); recorded debt is never negative and
 equals what the member's debt account was posted; a transaction's debt_points is its debt leg; no
-transaction is reversed beyond its whole effect.
+transaction is reversed beyond its whole effect (expired points reversed against program/expiry
+included), nor beyond what expired of it.
 """
 
 from __future__ import annotations
@@ -123,16 +124,39 @@ async def _check_draws_and_reversals(connection) -> None:  # type: ignore[no-unt
         assert smallest > 0, transaction_pk
         assert total <= -points, f"transaction {transaction_pk} drew {total}, took {-points}"
     # Reversals undo at most the whole effect (member + debt legs) of what they reverse, opposite sign.
-    undone = (
-        await connection.execute(
-            select(t.c.reverses_pk, func.sum(t.c.points + t.c.debt_points))
-            .where(t.c.reverses_pk.is_not(None))
-            .group_by(t.c.reverses_pk)
-        )
-    ).all()
-    for reverses_pk, total in undone:
+    # Points of an earn that had already expired are undone by a leg against program/expiry instead of
+    # the member (ledger/reversals.py): those legs count as undone too, and never exceed what expired
+    # from the original's own lots.
+    legs = (
+        select(t.c.reverses_pk, accounts.c.account_type, func.sum(postings.c.amount))
+        .join(postings, postings.c.transaction_pk == t.c.id)
+        .join(accounts, accounts.c.id == postings.c.account_pk)
+        .where(t.c.reverses_pk.is_not(None), accounts.c.account_type.in_(["member", "debt", "expiry"]))
+        .group_by(t.c.reverses_pk, accounts.c.account_type)
+    )
+    undone: dict[int, int] = {}
+    expiry_legs: dict[int, int] = {}
+    for reverses_pk, account_type, amount in await connection.execute(legs):
+        undone[reverses_pk] = undone.get(reverses_pk, 0) + int(amount)
+        if account_type == "expiry":
+            expiry_legs[reverses_pk] = int(amount)
+    for reverses_pk, total in undone.items():
         original = (
             await connection.execute(select(t.c.points + t.c.debt_points).where(t.c.id == reverses_pk))
         ).scalar_one()
         assert original * total <= 0, f"reversal of {reverses_pk} has the same sign"
         assert abs(total) <= abs(original), f"{reverses_pk}: {abs(total)} reversed of {abs(original)}"
+    for reverses_pk, amount in expiry_legs.items():
+        own_lots = (
+            await connection.execute(select(lots.c.id).where(lots.c.transaction_pk == reverses_pk))
+        ).scalars()
+        expired = (
+            await connection.execute(
+                select(func.coalesce(func.sum(t.c.points), 0)).where(
+                    t.c.type == "expire",
+                    t.c.origin_type == "expiry",
+                    t.c.origin_id.in_([str(pk) for pk in own_lots]),
+                )
+            )
+        ).scalar()
+        assert 0 <= -amount <= -expired, f"{reverses_pk}: {-amount} expired points reversed of {-expired}"
