@@ -55,6 +55,7 @@ from loyalty_server.ledger.tables import (
     postings,
     source_balances,
 )
+from loyalty_server.storage.schema import utc_aggregate
 
 POINTS_MAX = 10**12  # one transaction never moves more than this
 SETTLE_LOTS_MAX = 10_000  # lots one settlement handles; the rest on the next read or job run
@@ -845,18 +846,18 @@ async def _next_settle_at(
     next_expiry = (await connection.execute(select(func.min(lots.c.expires_at)).where(expiring))).scalar()
     active_holds = and_(holds.c.account_pk == account_pk, holds.c.status == "active")
     next_hold = (await connection.execute(select(func.min(holds.c.expires_at)).where(active_holds))).scalar()
-    return _earliest(_aware(next_pending), _aware(next_expiry), _aware(next_hold))
+    return _earliest(utc_aggregate(next_pending), utc_aggregate(next_expiry), utc_aggregate(next_hold))
 
 
 async def recheck_spared(connection: AsyncConnection, account_pk: int) -> None:
     """After a hold closed: points expiry spared for it become due again at the next settlement."""
     query = select(func.min(lots.c.expires_at)).where(lots.c.account_pk == account_pk, lots.c.available > 0)
-    soonest = _aware((await connection.execute(query)).scalar())
+    soonest = utc_aggregate((await connection.execute(query)).scalar())
     settle_at = (
         await connection.execute(select(accounts.c.settle_at).where(accounts.c.id == account_pk))
     ).scalar()
-    due = _earliest(_aware(settle_at), soonest)
-    if due != _aware(settle_at):
+    due = _earliest(utc_aggregate(settle_at), soonest)
+    if due != utc_aggregate(settle_at):
         await connection.execute(update(accounts).where(accounts.c.id == account_pk).values(settle_at=due))
 
 
@@ -981,10 +982,3 @@ def _require_available(account: RowMapping, points: int, currency: str) -> None:
             f"{points} {currency} points asked, {available} available",
             metadata={"available_points": str(available), "currency": currency},
         )
-
-
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    """Aggregates bypass the column type on SQLite: restore UTC awareness."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=dt.UTC)

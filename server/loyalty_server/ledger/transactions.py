@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_server.errors import not_found
 from loyalty_server.ledger.tables import accounts, ledger_transactions, lots, members, postings
+from loyalty_server.storage.schema import utc_aggregate
 
 TRANSACTIONS_PER_READ_MAX = 1000
 
@@ -113,15 +114,9 @@ async def _lot_times_of(
         .group_by(lots.c.transaction_pk)
     )
     return {
-        pk: (_aware(expires), _aware(pending)) for pk, expires, pending in await connection.execute(query)
+        pk: (utc_aggregate(expires), utc_aggregate(pending))
+        for pk, expires, pending in await connection.execute(query)
     }
-
-
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    """SQLite's MIN/MAX over a UTC column come back naive; the column holds UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.UTC)
-    return moment
 
 
 def _view(row: RowMapping, legs: tuple[PostingView, ...], lot_times: tuple) -> TransactionView:  # type: ignore[type-arg]

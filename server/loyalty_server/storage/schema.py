@@ -50,6 +50,13 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+def utc_aggregate(moment: dt.datetime | None) -> dt.datetime | None:
+    """MIN/MAX of a UtcDateTime column bypass the column type on SQLite: read them back as UTC too."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=dt.UTC)
+
+
 # Constraint names are stable so later migrations can address them on both engines.
 metadata = MetaData(
     naming_convention={
