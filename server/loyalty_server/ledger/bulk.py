@@ -62,17 +62,6 @@ def check_reason(reason_code: str, reason: str) -> None:
     requests.check_reason(reason, required=False)
 
 
-def check_expires_at(expires_at: dt.datetime | None, now: dt.datetime) -> None:
-    """An explicit expiry lies in the future: a lot that expires on arrival is a mistake."""
-    assert expires_at is None or expires_at.tzinfo is not None, "expiry times are timezone-aware"
-    if expires_at is not None and expires_at <= now:
-        raise invalid_argument(
-            "EXPIRE_TIME_INVALID",
-            "expire_time must lie in the future",
-            FieldViolation("expire_time", "not in the future"),
-        )
-
-
 async def resolve_member_id(ledger: Ledger, tenant_id: int, entry: AwardEntry) -> str:
     if bool(entry.member_id) == bool(entry.loyalty_id):
         raise invalid_argument(
@@ -99,7 +88,6 @@ async def award(
     """One credit through Ledger.earn; the origin defaults to (bulk_award, the entry's request id)."""
     reason_code = entry.reason_code or REASON_CODE_DEFAULT
     check_reason(reason_code, entry.reason)
-    check_expires_at(entry.expires_at, ledger.clock.now())
     member_id = await resolve_member_id(ledger, tenant_id, entry)
     ledger_entry = Entry(
         origin_type=origin_type,

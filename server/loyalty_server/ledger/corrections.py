@@ -41,9 +41,9 @@ from loyalty_server.ledger.book import (
     member_account_pk,
     settle,
 )
-from loyalty_server.ledger.bulk import check_expires_at, check_reason
+from loyalty_server.ledger.bulk import check_reason
 from loyalty_server.ledger.members import Member, get_member, require_active
-from loyalty_server.ledger.operations import Ledger, booked_from, booked_json
+from loyalty_server.ledger.operations import Ledger, booked_from, booked_json, check_expires_at
 from loyalty_server.ledger.tables import lots
 from loyalty_server.program.model import DebtPolicy, Program
 from loyalty_server.storage.engine import write_transaction
@@ -126,7 +126,6 @@ class Corrections:
         check_reason(reason_code, reason)
         check_human_reason(reason)
         _check_source(program, source)
-        check_expires_at(expires_at, ledger.clock.now())
         content = {
             "member_id": member_id,
             "currency": currency,
@@ -141,6 +140,7 @@ class Corrections:
             replay = await ledger.claim_booked(connection, tenant_id, "ledger.adjust", request_id, content)
             if replay is not None:
                 return Booked(**replay)
+            check_expires_at(expires_at, ledger.clock.now())
             member = await ledger.settle_active(connection, tenant_id, member_id, currency)
             entry = Entry(
                 origin_type="adjustment",

@@ -93,6 +93,18 @@ def _check_points(points: int) -> None:
         )
 
 
+def check_expires_at(expires_at: dt.datetime | None, now: dt.datetime) -> None:
+    """An explicit expiry lies in the future: a lot that expires on arrival is a mistake. Checked after
+    the idempotency claim, so a replay days later still returns the first result."""
+    assert expires_at is None or expires_at.tzinfo is not None, "expiry times are timezone-aware"
+    if expires_at is not None and expires_at <= now:
+        raise invalid_argument(
+            "EXPIRE_TIME_INVALID",
+            "expire_time must lie in the future",
+            FieldViolation("expire_time", "not in the future"),
+        )
+
+
 def _check_currency(program: Program, currency: str) -> None:
     if currency not in program.currencies:
         raise invalid_argument(
@@ -182,6 +194,7 @@ class Ledger:
             replay = await self.claim_booked(connection, tenant_id, "ledger.earn", entry.request_id, content)
             if replay is not None:
                 return Booked(**replay)
+            check_expires_at(expires_at, self.clock.now())
             member = await self.settle_active(connection, tenant_id, member_id, currency)
             if apply_tier_multiplier:
                 points = apply_multiplier(points, earn_multiplier_percent(program, member))
