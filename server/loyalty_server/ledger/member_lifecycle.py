@@ -30,6 +30,7 @@ from loyalty_server.ledger.members import (
     get_member,
     normalize_email,
     refuse_taken,
+    require_not_erased,
 )
 from loyalty_server.ledger.operations import Ledger
 from loyalty_server.ledger.tables import holds, members
@@ -102,7 +103,7 @@ class MemberLifecycle:
             if replay is not None:
                 return await get_member(connection, tenant_id, member_id)
             member = await get_member(connection, tenant_id, member_id, for_update=True)
-            _require_not_erased(member)
+            require_not_erased(member)
             if etag and etag != member.etag:
                 raise DomainError(
                     ErrorKind.ABORTED,
@@ -130,7 +131,7 @@ class MemberLifecycle:
             if replay is not None:
                 return await get_member(connection, tenant_id, member_id)
             member = await self._lock(connection, tenant_id, member_id)
-            _require_not_erased(member)
+            require_not_erased(member)
             if member.status is MemberStatus.ACTIVE:
                 await self._close_member(connection, member, grants.DEACTIVATED)
                 await self._set_status(connection, member, MemberStatus.DEACTIVATED)
@@ -154,7 +155,7 @@ class MemberLifecycle:
                 member = await get_member(connection, tenant_id, member_id)
                 return Erasure(member, replay["grants_revoked"], replay["health_readings_deleted"])
             member = await self._lock(connection, tenant_id, member_id)
-            _require_not_erased(member)
+            require_not_erased(member)
             revoked = await self._close_member(connection, member, grants.MEMBER_INACTIVE)
             await self._delete_personal_data(connection, member)
             now = self.ledger.clock.now()
@@ -299,13 +300,3 @@ def _normalized(changes: dict[str, Any]) -> dict[str, Any]:
         values.get("time_zone", "UTC"),
     )
     return values
-
-
-def _require_not_erased(member: Member) -> None:
-    if member.status is MemberStatus.ERASED:
-        raise DomainError(
-            ErrorKind.FAILED_PRECONDITION,
-            "MEMBER_ERASED",
-            f"member {member.member_id} was erased",
-            metadata={"member_id": member.member_id},
-        )

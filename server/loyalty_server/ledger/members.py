@@ -281,7 +281,7 @@ async def lookup_member(
     return member_from_row(row)
 
 
-def require_active(member: Member) -> None:
+def require_not_erased(member: Member) -> None:
     if member.status is MemberStatus.ERASED:
         raise DomainError(
             ErrorKind.FAILED_PRECONDITION,
@@ -289,6 +289,10 @@ def require_active(member: Member) -> None:
             f"member {member.member_id} was erased",
             metadata={"member_id": member.member_id},
         )
+
+
+def require_active(member: Member) -> None:
+    require_not_erased(member)
     if member.status is not MemberStatus.ACTIVE:
         raise DomainError(
             ErrorKind.FAILED_PRECONDITION,

@@ -248,7 +248,7 @@ class Rewards:
         TIER_NOT_ELIGIBLE, REWARD_LIMIT_REACHED, REWARD_OUT_OF_STOCK, INSUFFICIENT_POINTS); nothing is
         written then. Idempotent by request_id: a replay returns the coupon with its code masked."""
         reward = _reward(self.ledger.program_for(tenant_id), reward_id)
-        _check_length("store_id", store_id, STORE_ID_LENGTH_MAX)
+        requests.check_text(store_id, "store_id", STORE_ID_LENGTH_MAX)
         content = {"member_id": member_id, "reward_id": reward_id, "store_id": store_id}
         async with write_transaction(self.engine) as connection:
             replay = await self._claim(connection, tenant_id, _REDEEM_SCOPE, request_id, content)
@@ -349,8 +349,8 @@ class Rewards:
             raise invalid_argument(
                 "ORDER_ID_REQUIRED", "order_id is required", FieldViolation("order_id", "required")
             )
-        _check_length("order_id", order_id, ORDER_ID_LENGTH_MAX)
-        _check_length("store_id", store_id, STORE_ID_LENGTH_MAX)
+        requests.check_text(order_id, "order_id", ORDER_ID_LENGTH_MAX)
+        requests.check_text(store_id, "store_id", STORE_ID_LENGTH_MAX)
         shown = coupon_codes.display(body)
         digest = coupon_codes.digest(body)
         content = {"code_sha256": digest, "order_id": order_id, "store_id": store_id}
@@ -395,7 +395,7 @@ class Rewards:
         the stock freed. FAILED_PRECONDITION (COUPON_CANCELLED, COUPON_EXPIRED). Idempotent by
         request_id."""
         body = _code_body(code)
-        _check_length("reason", reason, CANCEL_REASON_LENGTH_MAX)
+        requests.check_text(reason, "reason", CANCEL_REASON_LENGTH_MAX)
         shown = coupon_codes.display(body)
         digest = coupon_codes.digest(body)
         content = {"code_sha256": digest, "reason": reason}
@@ -741,15 +741,6 @@ def _code_body(code: str) -> str:
     if body is None:  # not even the shape of a code: no coupon has it
         raise _coupon_not_found()
     return body
-
-
-def _check_length(field: str, value: str, length_max: int) -> None:
-    if len(value) > length_max:
-        raise invalid_argument(
-            "FIELD_TOO_LONG",
-            f"{field}: at most {length_max} characters",
-            FieldViolation(field, f"at most {length_max} characters"),
-        )
 
 
 def _require_status(coupon: RowMapping, now: dt.datetime, *, allowed: tuple[str, ...]) -> None:

@@ -7,7 +7,7 @@ import grpc
 from loyalty.v1 import common_pb2, ledger_pb2
 from loyalty_server import requests
 from loyalty_server.errors import FieldViolation, invalid_argument
-from loyalty_server.ledger.member_lifecycle import MemberLifecycle, check_attributes
+from loyalty_server.ledger.member_lifecycle import UPDATABLE_FIELDS, MemberLifecycle, check_attributes
 from loyalty_server.ledger.member_list import MemberFilter, list_members
 from loyalty_server.ledger.members import CHANNELS, Member, lookup_member
 from loyalty_server.ledger.rpc.base import LedgerRpcBase
@@ -97,22 +97,11 @@ class MemberRpcs(LedgerRpcBase):
         await self.member_by_id(given.member_id, field="member.member_id")
         changes = {}
         for path in request.update_mask.paths:
-            if path == "attributes":
-                changes[path] = dict(given.attributes)
-            elif path in {
-                "loyalty_id",
-                "email",
-                "phone",
-                "given_name",
-                "family_name",
-                "time_zone",
-                "enrollment_store_id",
-            }:
-                changes[path] = getattr(given, path)
-            else:
+            if path not in UPDATABLE_FIELDS:
                 raise invalid_argument(
                     "FIELD_NOT_UPDATABLE", f"{path!r} cannot be updated", FieldViolation("update_mask", path)
                 )
+            changes[path] = dict(given.attributes) if path == "attributes" else getattr(given, path)
         member = await MemberLifecycle(self.ledger).update(
             self.tenant_id(), given.member_id, changes, etag=given.etag, request_id=request.request_id
         )
