@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,7 @@ from loyalty_server.ledger.book import (
     credit,
     debit,
     find_hold,
+    member_account_pk,
     place_hold,
     recheck_spared,
     settle_account,
@@ -199,35 +200,81 @@ class Ledger:
             if apply_tier_multiplier:
                 points = apply_multiplier(points, earn_multiplier_percent(program, member))
                 _check_points(points)
-            now = self.clock.now()
-            effective = effective_at or now
-            booked = await credit(
+            booked = await self.earn_in(
                 connection,
-                self.clock,
+                program,
                 member,
                 currency=currency,
                 points=points,
                 source_id=source_id,
                 entry=entry,
-                effective_at=effective,
-                expires_at=expires_at or self.expiry_for(program, member, currency, effective),
-                pending_until=now + dt.timedelta(days=pending_days) if pending_days else None,
-            )
-            await self.points_event(
-                connection, member, booked, entry, subscription_pb2.EVENT_TYPE_POINTS_EARNED
-            )
-            await record_qualifying(
-                connection,
-                self.clock,
-                program,
-                member,
-                currency=currency,
-                points=points,
-                earned_at=effective,
-                request_id=entry.request_id,
+                effective_at=effective_at,
+                pending_days=pending_days,
+                expires_at=expires_at,
             )
             await self.record_booked(connection, tenant_id, "ledger.earn", entry.request_id, booked)
             return booked
+
+    async def earn_in(
+        self,
+        connection: AsyncConnection,
+        program: Program,
+        member: Member,
+        *,
+        currency: str,
+        points: int,
+        source_id: str,
+        entry: Entry,
+        effective_at: dt.datetime | None = None,
+        pending_days: int = 0,
+        expires_at: dt.datetime | None = None,
+    ) -> Booked:
+        """The earn itself, inside the caller's write transaction (the member's account locked and
+        settled): the credit, its points.earned event and the tier's qualifying points."""
+        now = self.clock.now()
+        effective = effective_at or now
+        booked = await credit(
+            connection,
+            self.clock,
+            member,
+            currency=currency,
+            points=points,
+            source_id=source_id,
+            entry=entry,
+            effective_at=effective,
+            expires_at=expires_at or self.expiry_for(program, member, currency, effective),
+            pending_until=now + dt.timedelta(days=pending_days) if pending_days else None,
+        )
+        await self.points_event(connection, member, booked, entry, subscription_pb2.EVENT_TYPE_POINTS_EARNED)
+        await record_qualifying(
+            connection,
+            self.clock,
+            program,
+            member,
+            currency=currency,
+            points=points,
+            earned_at=effective,
+            request_id=entry.request_id,
+        )
+        return booked
+
+    async def lock_member(
+        self, connection: AsyncConnection, tenant_id: int, member_id: str, currencies: Iterable[str]
+    ) -> Member:
+        """Settle and lock the member's accounts of these currencies (created when missing) in account
+        id order, then read the member under the locks and require it active. Writers that count
+        per-member limits over several currencies serialize on these locks."""
+        member = await get_member(connection, tenant_id, member_id)
+        now = self.clock.now()
+        keyed = [
+            (await member_account_pk(connection, member, currency, now), currency)
+            for currency in set(currencies)
+        ]
+        for _, currency in sorted(keyed):
+            await self.settle(connection, member, currency)
+        member = await get_member(connection, tenant_id, member_id)
+        require_active(member)
+        return member
 
     async def spend(
         self, tenant_id: int, member_id: str, *, currency: str, points: int, entry: Entry

@@ -43,6 +43,12 @@ def _auth_servicer(app: AppContext) -> Any:
     return AuthServicer(auth_deps(app.engine, app.clock, app.settings, app.keys, app.program), app.keys)
 
 
+def _activity_servicer(app: AppContext) -> Any:
+    from loyalty_server.activity.rpc.servicer import ActivityServicer
+
+    return ActivityServicer(app, app.ledger)
+
+
 def _ledger_servicer(app: AppContext) -> Any:
     from loyalty_server.ledger.rpc.servicer import LedgerServicer
 
@@ -63,7 +69,7 @@ def loyalty_services() -> list[ServiceRegistration]:
         ServiceRegistration(
             _full_name(activity_pb2, "ActivityService"),
             activity_pb2_grpc.add_ActivityServiceServicer_to_server,
-            lambda _app: activity_pb2_grpc.ActivityServiceServicer(),
+            _activity_servicer,
         ),
         ServiceRegistration(
             _full_name(ledger_pb2, "LedgerService"),

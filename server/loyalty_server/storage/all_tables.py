@@ -5,6 +5,7 @@ Migrations' env.py and the schema-vs-migrations test use this; add a domain's ta
 
 from __future__ import annotations
 
+import loyalty_server.activity.tables
 import loyalty_server.auth.tables
 import loyalty_server.ledger.tables  # noqa: F401
 from loyalty_server.storage.schema import metadata

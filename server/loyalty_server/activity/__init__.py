@@ -1,0 +1,1 @@
+"""The activity domain: partner activities, purchases and returns, and the earning rules engine."""

@@ -1,0 +1,163 @@
+"""Rule awards in the database: what each rule currently gives one origin, the usage limits count,
+and the ledger postings that move a rule's award from what it was to what it is now.
+
+Everything here runs inside the caller's write transaction, with the member's accounts locked
+(`Ledger.lock_member`), so two writes for one member never count the same limit at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_server.activity.rules import Multiplier, Usage
+from loyalty_server.activity.tables import rule_awards
+from loyalty_server.ledger.book import Entry
+from loyalty_server.ledger.members import Member
+from loyalty_server.ledger.operations import Ledger
+from loyalty_server.ledger.reversals import left_to_reverse, reverse_transaction
+from loyalty_server.ledger.tables import ledger_transactions
+from loyalty_server.ledger.tiers import earn_multiplier_percent, effective_tier_id
+from loyalty_server.program.model import Program
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    points_delta: int  # signed change of the member's points, debt included
+    transaction_ids: list[str]
+    debt_points: int = 0  # of a negative delta: what could not be taken back (already spent)
+
+
+def multiplier_of(program: Program, member: Member) -> Multiplier:
+    return Multiplier(earn_multiplier_percent(program, member), effective_tier_id(program, member))
+
+
+async def load_usage(
+    connection: AsyncConnection,
+    member_pk: int,
+    window: tuple[dt.date, dt.date],
+    *,
+    exclude_origin: str = "",
+) -> Usage:
+    """The member's awards per rule and local day in the window (at most rules x ~62 rows)."""
+    awarded = case((rule_awards.c.points > 0, 1), else_=0)
+    query = (
+        select(
+            rule_awards.c.rule_id,
+            rule_awards.c.local_day,
+            func.sum(rule_awards.c.points),
+            func.sum(awarded),
+        )
+        .where(
+            rule_awards.c.member_pk == member_pk,
+            rule_awards.c.local_day >= window[0],
+            rule_awards.c.local_day < window[1],
+            rule_awards.c.origin_key != exclude_origin,
+        )
+        .group_by(rule_awards.c.rule_id, rule_awards.c.local_day)
+    )
+    rows = (await connection.execute(query)).all()
+    return Usage({(rule_id, day): (int(points), int(awards)) for rule_id, day, points, awards in rows})
+
+
+async def awards_of(connection: AsyncConnection, member_pk: int, origin_key: str) -> dict[str, int]:
+    """What each rule currently awards this origin."""
+    query = select(rule_awards.c.rule_id, rule_awards.c.points).where(
+        rule_awards.c.member_pk == member_pk, rule_awards.c.origin_key == origin_key
+    )
+    return {rule_id: int(points) for rule_id, points in (await connection.execute(query)).all()}
+
+
+async def store_award(
+    connection: AsyncConnection, member: Member, origin_key: str, rule_id: str, day: dt.date, points: int
+) -> None:
+    assert points >= 0
+    result = await connection.execute(
+        update(rule_awards)
+        .where(
+            rule_awards.c.member_pk == member.pk,
+            rule_awards.c.origin_key == origin_key,
+            rule_awards.c.rule_id == rule_id,
+        )
+        .values(points=points, local_day=day)
+    )
+    if result.rowcount == 0:
+        await connection.execute(
+            insert(rule_awards).values(
+                tenant_id=member.tenant_id,
+                member_pk=member.pk,
+                rule_id=rule_id,
+                origin_key=origin_key,
+                local_day=day,
+                points=points,
+            )
+        )
+
+
+async def post_rule_change(
+    ledger: Ledger,
+    connection: AsyncConnection,
+    program: Program,
+    member: Member,
+    rule_id: str,
+    delta: int,
+    entry: Entry,
+) -> Posted:
+    """Move the member's points for one rule of one origin by `delta`: an earn of the difference,
+    or a reversal of it from that rule's earlier earns of the origin (newest first; what was spent
+    follows the program's debt policy). The ledger transactions carry the rule id as reason code,
+    which is how a reduction finds them, even after the rule left the program."""
+    entry = dataclasses.replace(entry, reason_code=rule_id)
+    if delta > 0:
+        rule = next(rule for rule in program.rules if rule.id == rule_id)
+        booked = await ledger.earn_in(
+            connection,
+            program,
+            member,
+            currency=rule.currency,
+            points=delta,
+            source_id=rule.source,
+            entry=entry,
+            pending_days=rule.pending_days,
+        )
+        return Posted(booked.points + booked.debt_points, [booked.transaction_id])
+    if delta == 0:
+        return Posted(0, [])
+    return await _take_back(ledger, connection, member, -delta, entry)
+
+
+async def _take_back(
+    ledger: Ledger, connection: AsyncConnection, member: Member, points: int, entry: Entry
+) -> Posted:
+    t = ledger_transactions
+    query = (
+        select(t)
+        .where(
+            t.c.member_pk == member.pk,
+            t.c.type == "earn",
+            t.c.origin_type == entry.origin_type,
+            t.c.origin_id == entry.origin_id,
+            t.c.origin_client_id == entry.origin_client_id,
+            t.c.reason_code == entry.reason_code,
+        )
+        .order_by(t.c.id.desc())
+    )
+    earns = list((await connection.execute(query)).mappings())
+    left_points, ids, debt = points, [], 0
+    for earn in earns:
+        share = min(left_points, await left_to_reverse(connection, earn))
+        if share == 0:
+            continue
+        done = await reverse_transaction(ledger, connection, member, earn["id"], points=share, entry=entry)
+        ids.append(done.booked.transaction_id)
+        debt += done.debt_points
+        left_points -= share
+        if left_points == 0:
+            break
+    # The award rows and the earns move together, so the earns always cover a reduction.
+    assert left_points == 0, (entry.reason_code, entry.origin_id, points, left_points)
+    return Posted(-points, ids, debt)

@@ -1,0 +1,382 @@
+"""Applying one partner activity: a create, an update or a delete, each in its own write transaction.
+
+An activity is applied whole or not at all: its row, its rule awards, its ledger postings, its raw
+reading and its events commit together. Creates are idempotent by (partner client, member, id) for
+ever: the same content again is a replay, other content is ID_REUSED. An update recomputes the
+activity's points against everything else the member earned in its periods and posts only the
+difference; a delete reverses what it still stands for. Deleting a deleted activity is a replay, so a
+partner may resend a whole batch after a timeout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty.v1 import activity_pb2, subscription_pb2
+from loyalty_server.activity import rules as engine_rules
+from loyalty_server.activity.awards import (
+    awards_of,
+    load_usage,
+    multiplier_of,
+    post_rule_change,
+    store_award,
+)
+from loyalty_server.activity.tables import activities, health_readings
+from loyalty_server.activity.timing import When, check_window, when_of
+from loyalty_server.activity.values import TYPE_BY_NAME, ActivityProblem, Measurement, check_value
+from loyalty_server.errors import DomainError
+from loyalty_server.events.outbox import append_event
+from loyalty_server.ledger.book import Entry
+from loyalty_server.ledger.members import Member, event_member
+from loyalty_server.ledger.operations import Ledger
+from loyalty_server.program.model import Program
+from loyalty_server.storage.engine import write_transaction
+
+Op = activity_pb2.ActivityOperation
+Outcome = activity_pb2.ActivityOutcome
+Reason = activity_pb2.ActivityErrorReason
+ACTIVE, DELETED = "active", "deleted"
+OPERATION_NAMES = {
+    Op.ACTIVITY_OPERATION_CREATE: "create",
+    Op.ACTIVITY_OPERATION_UPDATE: "update",
+    Op.ACTIVITY_OPERATION_DELETE: "delete",
+}
+_INACTIVE_REASONS = frozenset({"MEMBER_DEACTIVATED", "MEMBER_ERASED"})
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityItem:
+    """One `data` item with what its entry says about it."""
+
+    operation: int
+    client_id: str
+    member_id: str
+    data: activity_pb2.ActivityData
+    transaction_id: str = ""
+    user_device_id: str = ""
+    manufacturer_name: str = ""
+    device_name: str = ""
+    request_id: str = ""
+    actor: str = "system"  # as the audit log names the caller
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    outcome: int
+    type_name: str = ""
+    points_delta: int = 0
+    transaction_ids: list[str] = field(default_factory=list)
+    failure: ActivityProblem | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A create's or update's content, validated against the member's calendar and the clock."""
+
+    measurement: Measurement
+    when: When
+    content_sha256: str
+
+
+def origin_key(activity_pk: int) -> str:
+    return f"activity:{activity_pk}"
+
+
+def content_sha256(data: activity_pb2.ActivityData, type_name: str) -> str:
+    """What makes two posts of one id the same activity: type, value, time and device flag (not the
+    entry's transaction id or device names, which a resend may change)."""
+    digest = hashlib.sha256()
+    digest.update(type_name.encode())
+    digest.update(b"\0" + data.value.SerializeToString(deterministic=True))
+    which = data.WhichOneof("when")
+    moment = (
+        data.local_timestamp
+        if which == "local_timestamp"
+        else f"{data.occur_time.seconds}.{data.occur_time.nanos}"
+    )
+    digest.update(f"\0{which}\0{moment}\0{data.device_tracked}".encode())
+    return digest.hexdigest()
+
+
+def check_content(
+    program: Program, member: Member, data: activity_pb2.ActivityData, now: dt.datetime
+) -> Checked:
+    measurement = check_value(data.type, data.value, steps_per_mile=program.activity.steps_per_mile)
+    when = when_of(data, member.zone)
+    check_window(
+        when.occurred_at,
+        now,
+        backdate_days=program.activity.backdate_days_max,
+        future_days=program.activity.future_days_max,
+    )
+    return Checked(measurement, when, content_sha256(data, measurement.type_name))
+
+
+def rule_currencies(program: Program) -> set[str]:
+    """Every currency a rule earns into: limits may be shared across rules, so a write that counts
+    them locks all of the member's rule accounts."""
+    return {rule.currency for rule in program.rules} or set(program.currencies)
+
+
+def evaluate(
+    program: Program, member: Member, checked: Checked, usage: engine_rules.Usage
+) -> list[engine_rules.RuleResult]:
+    multiplier = multiplier_of(program, member)
+    return [
+        engine_rules.evaluate_rule(
+            program,
+            rule,
+            engine_rules.units_of(rule, miles=checked.measurement.miles),
+            multiplier=multiplier,
+            day=checked.when.local_day,
+            usage=usage,
+        )
+        for rule in engine_rules.activity_rules(program, checked.measurement.type_name)
+    ]
+
+
+class ActivityIntake:
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    async def apply(self, tenant_id: int, item: ActivityItem) -> Applied:
+        """Apply one activity; a refused one comes back as FAILED with its reason, nothing written."""
+        program = self.ledger.program_for(tenant_id)
+        try:
+            async with write_transaction(self.ledger.engine) as connection:
+                member = await self._lock(connection, program, tenant_id, item.member_id)
+                if item.operation == Op.ACTIVITY_OPERATION_CREATE:
+                    return await self._create(connection, program, member, item)
+                if item.operation == Op.ACTIVITY_OPERATION_UPDATE:
+                    return await self._update(connection, program, member, item)
+                assert item.operation == Op.ACTIVITY_OPERATION_DELETE, item.operation
+                return await self._delete(connection, program, member, item)
+        except ActivityProblem as problem:
+            return Applied(Outcome.ACTIVITY_OUTCOME_FAILED, failure=problem)
+
+    async def _lock(
+        self, connection: AsyncConnection, program: Program, tenant_id: int, member_id: str
+    ) -> Member:
+        try:
+            return await self.ledger.lock_member(connection, tenant_id, member_id, rule_currencies(program))
+        except DomainError as error:
+            if error.reason in _INACTIVE_REASONS:
+                raise ActivityProblem(Reason.ACTIVITY_ERROR_REASON_MEMBER_INACTIVE, error.message) from None
+            raise
+
+    async def _create(
+        self, connection: AsyncConnection, program: Program, member: Member, item: ActivityItem
+    ) -> Applied:
+        now = self.ledger.clock.now()
+        checked = check_content(program, member, item.data, now)
+        row = await find_activity(connection, member, item.client_id, item.data.id)
+        if row is not None:
+            if (
+                row["content_sha256"] != checked.content_sha256
+                or row["type"] != checked.measurement.type_name
+            ):
+                raise ActivityProblem(
+                    Reason.ACTIVITY_ERROR_REASON_ID_REUSED, "this id was posted before with other content"
+                )
+            return Applied(Outcome.ACTIVITY_OUTCOME_REPLAYED, row["type"])
+        inserted = await connection.execute(
+            insert(activities).values(
+                tenant_id=member.tenant_id,
+                member_pk=member.pk,
+                client_id=item.client_id,
+                activity_id=item.data.id,
+                type=checked.measurement.type_name,
+                state=ACTIVE,
+                device_tracked=item.data.device_tracked,
+                occurred_at=checked.when.occurred_at,
+                local_day=checked.when.local_day,
+                transaction_id=item.transaction_id,
+                user_device_id=item.user_device_id,
+                manufacturer_name=item.manufacturer_name,
+                device_name=item.device_name,
+                content_sha256=checked.content_sha256,
+                points=0,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        activity_pk = inserted.inserted_primary_key[0]
+        applied = await self._rescore(connection, program, member, item, activity_pk, checked)
+        await self._store_reading(connection, program, member, activity_pk, item.data, now)
+        await self._accepted_event(
+            connection, member, item, checked.measurement.type_name, checked.when, applied
+        )
+        return applied
+
+    async def _update(
+        self, connection: AsyncConnection, program: Program, member: Member, item: ActivityItem
+    ) -> Applied:
+        now = self.ledger.clock.now()
+        row = await _existing(connection, member, item)
+        if row["state"] == DELETED:
+            raise ActivityProblem(Reason.ACTIVITY_ERROR_REASON_ALREADY_DELETED, "this activity was deleted")
+        checked = check_content(program, member, item.data, now)
+        if checked.measurement.type_name != row["type"]:
+            raise ActivityProblem(
+                Reason.ACTIVITY_ERROR_REASON_TYPE_CHANGED, f"this activity is {row['type']}"
+            )
+        if checked.content_sha256 == row["content_sha256"]:
+            return Applied(Outcome.ACTIVITY_OUTCOME_REPLAYED, row["type"])
+        applied = await self._rescore(connection, program, member, item, row["id"], checked)
+        await connection.execute(
+            update(activities)
+            .where(activities.c.id == row["id"])
+            .values(
+                device_tracked=item.data.device_tracked,
+                occurred_at=checked.when.occurred_at,
+                local_day=checked.when.local_day,
+                content_sha256=checked.content_sha256,
+                updated_at=now,
+            )
+        )
+        await connection.execute(delete(health_readings).where(health_readings.c.activity_pk == row["id"]))
+        await self._store_reading(connection, program, member, row["id"], item.data, now)
+        await self._accepted_event(connection, member, item, row["type"], checked.when, applied)
+        return applied
+
+    async def _delete(
+        self, connection: AsyncConnection, program: Program, member: Member, item: ActivityItem
+    ) -> Applied:
+        row = await _existing(connection, member, item)
+        if row["state"] == DELETED:
+            return Applied(Outcome.ACTIVITY_OUTCOME_REPLAYED, row["type"])
+        entry = self._entry(item)
+        delta, ids = 0, []
+        for rule_id, points in (await awards_of(connection, member.pk, origin_key(row["id"]))).items():
+            if points:
+                posted = await post_rule_change(
+                    self.ledger, connection, program, member, rule_id, -points, entry
+                )
+                delta += posted.points_delta
+                ids += posted.transaction_ids
+            await store_award(connection, member, origin_key(row["id"]), rule_id, row["local_day"], 0)
+        now = self.ledger.clock.now()
+        await connection.execute(
+            update(activities)
+            .where(activities.c.id == row["id"])
+            .values(state=DELETED, points=0, updated_at=now)
+        )
+        await connection.execute(delete(health_readings).where(health_readings.c.activity_pk == row["id"]))
+        applied = Applied(Outcome.ACTIVITY_OUTCOME_APPLIED, row["type"], delta, ids)
+        when = When(row["occurred_at"], row["local_day"])
+        await self._accepted_event(connection, member, item, row["type"], when, applied)
+        return applied
+
+    async def _rescore(
+        self,
+        connection: AsyncConnection,
+        program: Program,
+        member: Member,
+        item: ActivityItem,
+        activity_pk: int,
+        checked: Checked,
+    ) -> Applied:
+        """Evaluate the rules against the member's other awards and post each rule's difference."""
+        key = origin_key(activity_pk)
+        window = engine_rules.usage_window([checked.when.local_day])
+        usage = await load_usage(connection, member.pk, window, exclude_origin=key)
+        results = {result.rule.id: result for result in evaluate(program, member, checked, usage)}
+        before = await awards_of(connection, member.pk, key)
+        entry = self._entry(item)
+        delta, ids = 0, []
+        for rule_id in sorted(set(results) | set(before)):
+            now_points = results[rule_id].points if rule_id in results else 0
+            change = now_points - before.get(rule_id, 0)
+            if change:
+                posted = await post_rule_change(
+                    self.ledger, connection, program, member, rule_id, change, entry
+                )
+                delta += posted.points_delta
+                ids += posted.transaction_ids
+            await store_award(connection, member, key, rule_id, checked.when.local_day, now_points)
+        total = sum(result.points for result in results.values())
+        await connection.execute(
+            update(activities).where(activities.c.id == activity_pk).values(points=total)
+        )
+        return Applied(Outcome.ACTIVITY_OUTCOME_APPLIED, checked.measurement.type_name, delta, ids)
+
+    def _entry(self, item: ActivityItem) -> Entry:
+        return Entry(
+            origin_type="activity",
+            origin_id=item.data.id,
+            origin_client_id=item.client_id,
+            reason_code="",  # the rule's id, set per posting (awards.post_rule_change)
+            request_id=item.request_id,
+            actor=item.actor,
+        )
+
+    async def _store_reading(
+        self,
+        connection: AsyncConnection,
+        program: Program,
+        member: Member,
+        activity_pk: int,
+        data: activity_pb2.ActivityData,
+        now: dt.datetime,
+    ) -> None:
+        days = program.activity.health_data_retention_days
+        if days <= 0:
+            return
+        await connection.execute(
+            insert(health_readings).values(
+                activity_pk=activity_pk,
+                tenant_id=member.tenant_id,
+                member_pk=member.pk,
+                value=data.value.SerializeToString(),
+                purge_at=now + dt.timedelta(days=days),
+            )
+        )
+
+    async def _accepted_event(
+        self,
+        connection: AsyncConnection,
+        member: Member,
+        item: ActivityItem,
+        type_name: str,
+        when: When,
+        applied: Applied,
+    ) -> None:
+        """activity.accepted: ids, type, time and points only; the value never leaves the engine."""
+        event = subscription_pb2.Event(
+            type=subscription_pb2.EVENT_TYPE_ACTIVITY_ACCEPTED,
+            member=event_member(member),
+            request_id=item.request_id,
+        )
+        payload = event.activity_accepted
+        payload.activity_id = item.data.id
+        payload.client_id = item.client_id
+        payload.activity_type = TYPE_BY_NAME[type_name]
+        payload.operation = OPERATION_NAMES[item.operation]
+        payload.occur_time.FromDatetime(when.occurred_at)
+        payload.points_delta = applied.points_delta
+        await append_event(connection, self.ledger.clock, tenant_id=member.tenant_id, event=event)
+
+
+async def find_activity(
+    connection: AsyncConnection, member: Member, client_id: str, activity_id: str
+) -> RowMapping | None:
+    query = select(activities).where(
+        activities.c.tenant_id == member.tenant_id,
+        activities.c.client_id == client_id,
+        activities.c.member_pk == member.pk,
+        activities.c.activity_id == activity_id,
+    )
+    return (await connection.execute(query)).mappings().first()
+
+
+async def _existing(connection: AsyncConnection, member: Member, item: ActivityItem) -> RowMapping:
+    row = await find_activity(connection, member, item.client_id, item.data.id)
+    if row is None:
+        raise ActivityProblem(Reason.ACTIVITY_ERROR_REASON_NOT_FOUND, "no activity with this id was created")
+    return row

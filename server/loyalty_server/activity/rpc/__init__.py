@@ -1,0 +1,1 @@
+"""ActivityService: thin handlers over the activity domain, one mixin per area."""
