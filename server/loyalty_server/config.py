@@ -64,6 +64,7 @@ class Settings:
     expiry_interval_s: float = 60.0  # expire due lots, release pending ones, send expiring notices
     tier_interval_s: float = 300.0  # evaluate pending tier downgrades and ended custom tiers
     program_refresh_s: float = 5.0  # how soon a program installed on another replica takes effect
+    health_purge_interval_s: float = 300.0  # delete raw health readings past their retention
 
     @property
     def resolved_database_url(self) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -16,6 +18,9 @@ from loyalty_server.program import Program
 from loyalty_server.requests import check_reason  # noqa: F401 (auth modules import it from here)
 from loyalty_server.storage.schema import tenants
 
+if TYPE_CHECKING:
+    from loyalty_server.auth.grants import Grant
+
 
 @dataclass(frozen=True, slots=True)
 class AuthDeps:
@@ -24,6 +29,8 @@ class AuthDeps:
     settings: Settings
     issuer: TokenIssuer
     program: Program  # the configured program (the default tenant's)
+    # Called in the transaction that creates a partner grant (the activity domain's connection bonus).
+    on_partner_connected: Callable[[AsyncConnection, Grant], Awaitable[object]] | None = None
 
 
 async def tenant_code_of(connection: AsyncConnection, tenant_id: int) -> str:

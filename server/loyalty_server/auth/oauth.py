@@ -198,6 +198,8 @@ async def _exchange_code(deps: AuthDeps, request: TokenRequest) -> Tokens:
                 transaction_id=code["transaction_id"],
                 refresh_expires_at=refresh_expires_at,
             )
+            if deps.on_partner_connected is not None:
+                await deps.on_partner_connected(connection, grant)
             await connection.execute(
                 update(authorization_codes)
                 .where(authorization_codes.c.code_hash == code["code_hash"])

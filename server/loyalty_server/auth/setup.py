@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loyalty_server.auth.authenticate import Authenticator
 from loyalty_server.auth.deps import AuthDeps
+from loyalty_server.auth.grants import Grant
 from loyalty_server.auth.interceptor import AuthInterceptor
 from loyalty_server.auth.keys import KeyStore
 from loyalty_server.auth.policy import AccessRule
@@ -35,10 +36,20 @@ def token_issuer(settings: Settings, keys: KeyStore) -> TokenIssuer:
 
 
 def auth_deps(
-    engine: AsyncEngine, clock: Clock, settings: Settings, keys: KeyStore, program: Program
+    engine: AsyncEngine,
+    clock: Clock,
+    settings: Settings,
+    keys: KeyStore,
+    program: Program,
+    on_partner_connected: Callable[[AsyncConnection, Grant], Awaitable[object]] | None = None,
 ) -> AuthDeps:
     return AuthDeps(
-        engine=engine, clock=clock, settings=settings, issuer=token_issuer(settings, keys), program=program
+        engine=engine,
+        clock=clock,
+        settings=settings,
+        issuer=token_issuer(settings, keys),
+        program=program,
+        on_partner_connected=on_partner_connected,
     )
 
 

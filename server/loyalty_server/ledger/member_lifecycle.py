@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty.v1 import subscription_pb2
 from loyalty_server import requests
+from loyalty_server.activity.history import erase_activity_data
 from loyalty_server.auth import grants
 from loyalty_server.auth.tables import member_credentials, member_sessions
 from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument
@@ -158,6 +159,7 @@ class MemberLifecycle:
             require_not_erased(member)
             revoked = await self._close_member(connection, member, grants.MEMBER_INACTIVE)
             await self._delete_personal_data(connection, member)
+            readings_deleted = await erase_activity_data(connection, member.pk)
             now = self.ledger.clock.now()
             event = subscription_pb2.Event(
                 type=subscription_pb2.EVENT_TYPE_MEMBER_ERASED, request_id=request_id
@@ -165,11 +167,15 @@ class MemberLifecycle:
             event.member.member_id = member.member_id
             event.member_erased.erase_time.FromDatetime(now)
             await append_event(connection, self.ledger.clock, tenant_id=tenant_id, event=event)
-            result = {"member_id": member_id, "grants_revoked": revoked, "health_readings_deleted": 0}
+            result = {
+                "member_id": member_id,
+                "grants_revoked": revoked,
+                "health_readings_deleted": readings_deleted,
+            }
             await idempotency.record(
                 connection, tenant_id=tenant_id, scope="ledger.member.erase", key=request_id, result=result
             )
-            return Erasure(await get_member(connection, tenant_id, member_id), revoked, 0)
+            return Erasure(await get_member(connection, tenant_id, member_id), revoked, readings_deleted)
 
     async def _lock(self, connection: AsyncConnection, tenant_id: int, member_id: str) -> Member:
         """Every account row of the member, then the member row: the lock order of every ledger write

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from loyalty_server.activity.history import purge_readings
 from loyalty_server.auth.setup import auth_interceptor, open_key_store
 from loyalty_server.clock import Clock, SystemClock
 from loyalty_server.config import Settings
@@ -141,10 +142,14 @@ class LoyaltyServer:
         async def evaluate_tiers() -> dict[str, int]:
             return {"evaluated_members": await tier_rounds(app.ledger)}
 
+        async def purge_health_readings() -> dict[str, int]:
+            return {"readings_purged": await purge_readings(app.engine, app.clock)}
+
         self._jobs = [
             PeriodicJob("program-refresh", refresh_programs, settings.program_refresh_s),
             PeriodicJob("expiry", expire, settings.expiry_interval_s),
             PeriodicJob("tiers", evaluate_tiers, settings.tier_interval_s),
+            PeriodicJob("health-purge", purge_health_readings, settings.health_purge_interval_s),
         ]
         for job in self._jobs:
             job.start()

@@ -37,10 +37,15 @@ class ServiceRegistration:
 
 
 def _auth_servicer(app: AppContext) -> Any:
+    from loyalty_server.activity.event_awards import award_partner_connected
     from loyalty_server.auth.servicer import AuthServicer
     from loyalty_server.auth.setup import auth_deps
 
-    return AuthServicer(auth_deps(app.engine, app.clock, app.settings, app.keys, app.program), app.keys)
+    async def connected(connection: Any, grant: Any) -> int:
+        return await award_partner_connected(app.ledger, connection, grant)
+
+    deps = auth_deps(app.engine, app.clock, app.settings, app.keys, app.program, connected)
+    return AuthServicer(deps, app.keys)
 
 
 def _activity_servicer(app: AppContext) -> Any:
