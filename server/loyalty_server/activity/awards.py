@@ -158,6 +158,6 @@ async def _take_back(
         left_points -= share
         if left_points == 0:
             break
-    # The award rows and the earns move together, so the earns always cover a reduction.
-    assert left_points == 0, (entry.reason_code, entry.origin_id, points, left_points)
-    return Posted(-points, ids, debt)
+    # The award rows and the earns move together, so the earns cover a reduction, unless an operator
+    # already reversed the origin by hand (ReversePoints): then only what is left is taken back.
+    return Posted(-(points - left_points), ids, debt)
