@@ -142,8 +142,9 @@ class ActivityServiceServicer:
         activity and reports each failed one with its id and reason; none is ever half applied.
         Creates are idempotent by (partner client, member, activity id): a replay earns nothing twice
         (outcome REPLAYED) and the same id with different content fails ID_REUSED. Updates post only
-        the difference in points; deletes reverse them. Emits activity.accepted and points.earned /
-        points.reversed (never a value). Callers: partner, internal.
+        the difference in points; deletes reverse them (a second delete is REPLAYED).
+        Emits activity.accepted and points.earned / points.reversed (never a value).
+        Callers: partner, internal.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
