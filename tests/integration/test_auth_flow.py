@@ -239,8 +239,9 @@ async def test_the_whole_flow_connects_the_partner_to_the_member(flow, server) -
     assert grant.channel == common_pb2.CHANNEL_MOBILE
     assert grant.transaction_id == "1234567890123456"
     assert grant.state == auth_pb2.GRANT_STATE_ACTIVE
-    assert await _event_types(server, member_id) == ["member.enrolled", "partner.connected"]
-    connected = await _last_event(server, member_id)
+    # The demo program's connection bonus is earned in the same transaction (activity/event_awards.py).
+    assert await _event_types(server, member_id) == ["member.enrolled", "partner.connected", "points.earned"]
+    connected = await _last_event(server, member_id, "partner.connected")
     assert connected.partner_connected.grant_id == tokens.grant_id
     assert connected.partner_connected.channel == common_pb2.CHANNEL_MOBILE
 
@@ -251,11 +252,13 @@ async def _event_types(server: LoyaltyServer, member_id: str) -> list[str]:
         return list((await connection.execute(query)).scalars())
 
 
-async def _last_event(server: LoyaltyServer, member_id: str) -> subscription_pb2.Event:
+async def _last_event(server: LoyaltyServer, member_id: str, type_name: str = "") -> subscription_pb2.Event:
     async with server.app.engine.connect() as connection:
         query = (
             select(events.c.payload).where(events.c.member_id == member_id).order_by(events.c.sequence.desc())
         )
+        if type_name:
+            query = query.where(events.c.type == type_name)
         return subscription_pb2.Event.FromString((await connection.execute(query)).scalars().first())
 
 

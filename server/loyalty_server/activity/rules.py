@@ -178,6 +178,9 @@ def _cut_by_limits(
     return award, checks
 
 
+_PERIOD_WORDS = {Period.DAY: "daily", Period.WEEK: "weekly", Period.MONTH: "monthly"}
+
+
 def _explain(
     rule: Rule,
     units: Fraction,
@@ -196,11 +199,11 @@ def _explain(
     for check in checks:
         if check.kind == "awards":
             state = "reached: no award" if check.bit else f"{check.used} of {check.maximum} used"
-            parts.append(f"{check.period.value}ly awards {check.limit_id}: {state}")
+            parts.append(f"{_PERIOD_WORDS[check.period]} awards {check.limit_id}: {state}")
         else:
             left = max(0, check.maximum - check.used)
             state = f"{left} left, cut {check.points_cut}" if check.bit else f"{left} left"
-            parts.append(f"{check.period.value}ly limit {check.limit_id}: {state}")
+            parts.append(f"{_PERIOD_WORDS[check.period]} limit {check.limit_id}: {state}")
     parts.append(f"awarded {points}")
     return "; ".join(parts)
 

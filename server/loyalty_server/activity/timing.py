@@ -8,6 +8,7 @@ the member's zone, so an activity keeps the local day it had at intake.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from loyalty_server.program.model import Period
 
 Reason = activity_pb2.ActivityErrorReason
 LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
+_LOCAL_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+_SECONDS_MAX = 253_402_300_800  # 10000-01-01T00:00:00Z: the first instant a datetime cannot hold
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,19 +33,23 @@ def when_of(data: activity_pb2.ActivityData, zone: zoneinfo.ZoneInfo) -> When:
     which = data.WhichOneof("when")
     if which is None:
         raise ActivityProblem(Reason.ACTIVITY_ERROR_REASON_MISSING_FIELD, "timestamp is required")
-    if which == "local_timestamp":
-        try:
+    try:
+        if which == "local_timestamp":
+            if not _LOCAL_SHAPE.fullmatch(data.local_timestamp):
+                raise ValueError("not YYYY-MM-DD HH:MM:SS")
             local = dt.datetime.strptime(data.local_timestamp, LOCAL_FORMAT)
-        except ValueError:
-            raise ActivityProblem(
-                Reason.ACTIVITY_ERROR_REASON_INVALID_TIMESTAMP, "timestamp must be YYYY-MM-DD HH:MM:SS"
-            ) from None
-        return When(local.replace(tzinfo=zone).astimezone(dt.UTC), local.date())
-    seconds = data.occur_time.seconds
-    if not 0 < seconds < 253_402_300_800:  # 1970 to 9999: what a datetime can hold
-        raise ActivityProblem(Reason.ACTIVITY_ERROR_REASON_INVALID_TIMESTAMP, "occur_time is out of range")
-    instant = data.occur_time.ToDatetime(tzinfo=dt.UTC)
-    return When(instant, instant.astimezone(zone).date())
+            return When(local.replace(tzinfo=zone).astimezone(dt.UTC), local.date())
+        stamp = data.occur_time
+        if not (0 < stamp.seconds < _SECONDS_MAX and 0 <= stamp.nanos < 1_000_000_000):
+            raise ValueError("out of range")
+        instant = stamp.ToDatetime(tzinfo=dt.UTC)
+        return When(instant, instant.astimezone(zone).date())
+    except (ValueError, OverflowError):
+        # Malformed, or a date at the calendar's edge that a zone offset pushes past year 1 or 9999.
+        raise ActivityProblem(
+            Reason.ACTIVITY_ERROR_REASON_INVALID_TIMESTAMP,
+            "timestamp must be YYYY-MM-DD HH:MM:SS (occur_time: a valid instant)",
+        ) from None
 
 
 def check_window(occurred_at: dt.datetime, now: dt.datetime, *, backdate_days: int, future_days: int) -> None:
