@@ -127,7 +127,8 @@ async def test_a_mixed_batch_applies_every_valid_activity_and_lists_the_failures
     ]
     assert (reply.applied_count, reply.failed_count, reply.points_delta) == (1, 5, 50)
     assert reply.transaction_id == "1234567890123456"
-    assert reply.results[0].member_id == member_id and reply.results[0].ledger_transaction_ids
+    assert reply.results[0].member_id == member_id
+    assert reply.results[0].ledger_transaction_ids
 
     # The partner API's points totals: the 250 connection bonus plus 50 for steps; 50 healthy.
     totals = await stub.GetPointsTotals(
@@ -324,7 +325,8 @@ async def test_health_values_stay_inside(flow, stub, server, clock, caplog) -> N
     # Retention: a week, then the purge job deletes them.
     clock.advance(dt.timedelta(days=7, seconds=1))
     assert await purge_readings(server.app.engine, clock) == 4
-    reader = bearer(await service_token(server, Role.INTERNAL, scopes=("health:read",)))  # the old one expired
+    # A new token: the first one expired during the week.
+    reader = bearer(await service_token(server, Role.INTERNAL, scopes=("health:read",)))
     readings = await stub.ListHealthReadings(
         activity_pb2.ListHealthReadingsRequest(member_id=member_id), metadata=reader
     )

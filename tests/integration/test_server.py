@@ -27,7 +27,7 @@ LOYALTY_SERVICES = {
 }
 # Services whose issue has not landed: every RPC must answer UNIMPLEMENTED with reason NOT_IMPLEMENTED
 # (to a caller its policy lets in).
-NOT_YET_IMPLEMENTED = [activity_pb2, subscription_pb2]
+NOT_YET_IMPLEMENTED = [subscription_pb2]
 ALL_SERVICES = [auth_pb2, activity_pb2, ledger_pb2, subscription_pb2]
 
 
@@ -107,7 +107,7 @@ async def test_every_rpc_of_an_unlanded_service_is_unimplemented_with_error_info
                 assert _error_info(error).reason == "NOT_IMPLEMENTED", path
                 assert not method.client_streaming, f"{path}: client streaming is not part of the contract"
                 calls += 1
-    assert calls > 20  # the whole surface was designed up front
+    assert calls > 10  # the whole surface was designed up front
 
 
 async def test_every_guarded_rpc_refuses_a_call_without_credentials(channel) -> None:

@@ -169,7 +169,8 @@ async def test_a_partner_token_reads_only_its_own_members_tier(server, channel, 
     own = await stub.GetMemberTier(
         ledger_pb2.GetMemberTierRequest(member_id=own_member_id), metadata=partner, timeout=10
     )
-    assert (own.member_tier.tier.tier_id, own.member_tier.qualifying_points) == ("bronze", 0)
+    # The demo's 250-point connection bonus counts toward the tier like any earn.
+    assert (own.member_tier.tier.tier_id, own.member_tier.qualifying_points) == ("bronze", 250)
     await fails(
         stub.GetMemberTier(ledger_pb2.GetMemberTierRequest(member_id=other_id), metadata=partner, timeout=10),
         grpc.StatusCode.PERMISSION_DENIED,

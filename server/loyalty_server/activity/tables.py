@@ -106,6 +106,7 @@ purchase_lines = Table(
     "purchase_lines",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id"), nullable=False),
     Column("purchase_pk", BigInteger, ForeignKey("purchases.id"), nullable=False),
     Column("position", Integer, nullable=False),  # 0-based order in the request
     Column("line_id", String(64), nullable=False),

@@ -360,27 +360,50 @@ class Rewards:
                 return await _coupon_view(
                     connection, self.clock.now(), coupon_id=replay["coupon_id"], code=shown
                 )
-            coupon, member = await self._locked_coupon(connection, tenant_id, digest)
-            now = self.clock.now()
-            _require_status(coupon, now, allowed=("issued",))
-            values: dict[str, Any] = {"status": "used", "used_at": now, "order_id": order_id}
-            if store_id:
-                values["store_id"] = store_id
-            await connection.execute(update(coupons).where(coupons.c.id == coupon["id"]).values(**values))
-            payload = subscription_pb2.CouponChangedPayload(
-                coupon_id=coupon["coupon_id"], reward_id=coupon["reward_id"], order_id=order_id
-            )
-            await self._coupon_event(
-                connection, member, subscription_pb2.EVENT_TYPE_COUPON_USED, payload, request_id
+            used = await self.use_coupon_in(
+                connection, tenant_id, code, order_id=order_id, request_id=request_id, store_id=store_id
             )
             await idempotency.record(
                 connection,
                 tenant_id=tenant_id,
                 scope=_USE_SCOPE,
                 key=request_id,
-                result={"coupon_id": coupon["coupon_id"]},
+                result={"coupon_id": used.coupon_id},
             )
-            return await _coupon_view(connection, now, coupon_id=coupon["coupon_id"], code=shown)
+            return used
+
+    async def use_coupon_in(
+        self,
+        connection: AsyncConnection,
+        tenant_id: int,
+        code: str,
+        *,
+        order_id: str,
+        request_id: str,
+        store_id: str = "",
+        owner: Member | None = None,
+    ) -> CouponView:
+        """use_coupon's work inside the caller's write transaction, with no idempotency key of its
+        own (RecordPurchase marks an order's coupons used with the order). `owner`: the coupon must
+        be this member's, else FAILED_PRECONDITION (COUPON_MEMBER_MISMATCH) before anything is locked."""
+        body = _code_body(code)
+        shown = coupon_codes.display(body)
+        coupon, member = await self._locked_coupon(
+            connection, tenant_id, coupon_codes.digest(body), owner=owner
+        )
+        now = self.clock.now()
+        _require_status(coupon, now, allowed=("issued",))
+        values: dict[str, Any] = {"status": "used", "used_at": now, "order_id": order_id}
+        if store_id:
+            values["store_id"] = store_id
+        await connection.execute(update(coupons).where(coupons.c.id == coupon["id"]).values(**values))
+        payload = subscription_pb2.CouponChangedPayload(
+            coupon_id=coupon["coupon_id"], reward_id=coupon["reward_id"], order_id=order_id
+        )
+        await self._coupon_event(
+            connection, member, subscription_pb2.EVENT_TYPE_COUPON_USED, payload, request_id
+        )
+        return await _coupon_view(connection, now, coupon_id=coupon["coupon_id"], code=shown)
 
     async def cancel_coupon(
         self,
@@ -553,13 +576,20 @@ class Rewards:
         )
 
     async def _locked_coupon(
-        self, connection: AsyncConnection, tenant_id: int, digest: str
+        self, connection: AsyncConnection, tenant_id: int, digest: str, *, owner: Member | None = None
     ) -> tuple[RowMapping, Member]:
         """The coupon row, locked after its member's account (one lock order for every writer)."""
         query = select(coupons).where(coupons.c.tenant_id == tenant_id, coupons.c.code_sha256 == digest)
         found = (await connection.execute(query)).mappings().first()
         if found is None:
             raise _coupon_not_found()
+        if owner is not None and found["member_pk"] != owner.pk:
+            raise DomainError(
+                ErrorKind.FAILED_PRECONDITION,
+                "COUPON_MEMBER_MISMATCH",
+                f"coupon {found['coupon_id']} was issued to another member",
+                metadata={"coupon_id": found["coupon_id"]},
+            )
         member = await self.ledger.member_by_pk(connection, found["member_pk"])
         await self.ledger.settle(connection, member, found["currency"])
         locked = select(coupons).where(coupons.c.id == found["id"]).with_for_update()

@@ -121,6 +121,7 @@ def upgrade() -> None:
     op.create_table(
         "purchase_lines",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.Column("purchase_pk", sa.BigInteger(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("line_id", sa.String(length=64), nullable=False),
@@ -135,6 +136,9 @@ def upgrade() -> None:
         sa.Column("returned_amount_minor", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("rule_points_reversed_json", sa.Text(), server_default="{}", nullable=False),
         sa.Column("points_reversed", sa.BigInteger(), server_default="0", nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_purchase_lines_tenant_id_tenants")
+        ),
         sa.ForeignKeyConstraint(
             ["purchase_pk"], ["purchases.id"], name=op.f("fk_purchase_lines_purchase_pk_purchases")
         ),
