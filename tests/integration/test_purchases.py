@@ -7,6 +7,7 @@ Demo program: purchase_general 1 point per 1.00 on every line, purchase_sports 2
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 
@@ -468,3 +469,21 @@ async def test_simulate_purchase_explains_and_writes_nothing(shop, ledger, tenan
     assert (anonymous.member, anonymous.points_total) == (None, 88)
     assert anonymous.lines[0].evaluations[0].result.multiplier.tier_id == "bronze"
     await refused(shop.simulate_purchase(tenant_id, None, []), ErrorKind.INVALID_ARGUMENT, "ITEMS_REQUIRED")
+
+
+async def test_concurrent_returns_of_one_order_add_up(shop, ledger, tenant_id, engine) -> None:
+    """Each return reads the order's lines under the member's lock: together they take back exactly
+    what the three returns would one after the other, and the order's total counts every one."""
+    member = await enroll(ledger, tenant_id)
+    balls = Item(sku="BALL", category="sports", quantity=3, amount_minor=1000)
+    await shop.record_purchase(tenant_id, order(member.member_id, items=[balls]))
+    done = await asyncio.gather(
+        *(
+            shop.record_return(tenant_id, giving_back(f"r-{i}", items=[ReturnItem(1, 333, line_id="1")]))
+            for i in range(3)
+        )
+    )
+    assert sorted(d.purchase_return.points_reversed for d in done) == [9, 9, 10]
+    view = await shop.get_purchase(tenant_id, "o-1")
+    assert (view.points_earned, view.points_reversed) == (30, 28)
+    await check_invariants(engine)

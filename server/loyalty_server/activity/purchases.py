@@ -623,7 +623,8 @@ class Purchases:
             await connection.execute(
                 update(purchases)
                 .where(purchases.c.id == purchase["id"])
-                .values(points_reversed=purchase["points_reversed"] + points_reversed)
+                # Relative to the row as it is now: `purchase` was read before the member's lock.
+                .values(points_reversed=purchases.c.points_reversed + points_reversed)
             )
             items_json = {
                 "items": [_return_item_json(item) for _, item in resolved],
