@@ -222,7 +222,7 @@ currency = "points"
 
 [[rules]]
 id = "welcome"
-events = ["member.enrolled"]
+events = ["partner.connected"]
 measure = "occurrence"
 points_per_unit = 100
 source = "s"
@@ -280,8 +280,8 @@ def test_an_empty_category_matches_no_named_category() -> None:
 
 def test_event_rules() -> None:
     assert [rule.id for rule in event_rules(DEMO, "partner.connected")] == ["device_connection"]
-    assert event_rules(DEMO, "member.enrolled") == []
-    assert [rule.id for rule in event_rules(CUSTOM, "member.enrolled")] == ["welcome"]
+    assert event_rules(DEMO, "member.enrolled") == []  # no rule may name an event that never earns
+    assert [rule.id for rule in event_rules(CUSTOM, "partner.connected")] == ["welcome"]
     assert event_rules(CUSTOM, "total_steps") == []
 
 

@@ -92,3 +92,9 @@ def test_not_toml_and_missing_file(tmp_path: Path) -> None:
 def test_errors_carry_the_file_name() -> None:
     with pytest.raises(ConfigError, match=r"^program file shop\.toml: program: required$"):
         parse_program("[currencies.x]\nexpiry='never'\n", origin="shop.toml")
+
+
+def test_a_rule_may_only_name_an_event_that_earns() -> None:
+    text = DEMO_PROGRAM.read_text().replace('events = ["partner.connected"]', 'events = ["member.enrolled"]')
+    with pytest.raises(ConfigError, match=r"unknown event 'member\.enrolled'"):
+        parse_program(text)

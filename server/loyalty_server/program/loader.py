@@ -37,7 +37,7 @@ ACTIVITY_TYPES = frozenset(
     }
 )  # fmt: skip
 NON_EARNING_ACTIVITY_TYPES = frozenset({"sleep"})  # the seed: shown, never earns
-RULE_EVENTS = frozenset({"partner.connected", "member.enrolled"})
+RULE_EVENTS = frozenset({"partner.connected"})  # events that earn (activity/event_awards.py)
 POINTS_MAX = 10**12  # no single setting may promise more points than this
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
