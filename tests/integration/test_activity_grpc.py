@@ -349,3 +349,33 @@ async def test_erasure_deletes_the_readings(flow, stub, server, channel) -> None
     assert erased.health_readings_deleted == 4
     async with server.app.engine.connect() as connection:
         assert (await connection.execute(select(health_readings))).all() == []
+
+
+async def test_the_activity_list_pages_newest_first(flow, stub) -> None:
+    client_id, _secret, member_id, tokens = await flow.connected()
+    partner = bearer(tokens.access_token)
+    hours = ["06", "07", "08"]
+    batch = [steps(f"s{hour}", 1000, local=f"2026-11-22 {hour}:00:00") for hour in hours]
+    await stub.PostActivities(
+        activity_pb2.PostActivitiesRequest(creates=[entry(client_id, *batch)]), metadata=partner
+    )
+    first = await stub.ListActivities(
+        activity_pb2.ListActivitiesRequest(member_id=member_id, page_size=2), metadata=partner
+    )
+    assert [a.id for a in first.activities] == ["s08", "s07"]
+    assert first.activities[0].value_retained
+    rest = await stub.ListActivities(
+        activity_pb2.ListActivitiesRequest(
+            member_id=member_id, page_size=2, page_token=first.next_page_token
+        ),
+        metadata=partner,
+    )
+    assert ([a.id for a in rest.activities], rest.next_page_token) == (["s06"], "")
+    other_filters = activity_pb2.ListActivitiesRequest(
+        member_id=member_id, page_token=first.next_page_token, include_deleted=True
+    )
+    await fails(
+        stub.ListActivities(other_filters, metadata=partner),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "PAGE_TOKEN_INVALID",
+    )

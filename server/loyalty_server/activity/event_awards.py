@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_server.activity import rules as engine_rules
 from loyalty_server.activity.awards import load_usage, multiplier_of, post_rule_change, store_award
-from loyalty_server.activity.intake import rule_currencies
+from loyalty_server.activity.intake import INACTIVE_REASONS, rule_currencies
 from loyalty_server.auth.grants import Grant
 from loyalty_server.errors import DomainError
 from loyalty_server.ledger.book import Entry
@@ -31,7 +31,7 @@ async def award_partner_connected(ledger: Ledger, connection: AsyncConnection, g
             connection, grant.tenant_id, grant.member_id, rule_currencies(program)
         )
     except DomainError as error:
-        if error.reason in ("MEMBER_DEACTIVATED", "MEMBER_ERASED"):
+        if error.reason in INACTIVE_REASONS:
             return 0  # no bonus for a closed account; the grant itself is auth's business
         raise
     day = ledger.clock.now().astimezone(member.zone).date()

@@ -18,6 +18,7 @@ from loyalty.v1 import activity_pb2
 from loyalty_server.activity.tables import activities, health_readings
 from loyalty_server.auth import audit, paging
 from loyalty_server.clock import Clock
+from loyalty_server.errors import FieldViolation, invalid_argument
 from loyalty_server.ledger.members import Member
 from loyalty_server.ledger.tables import accounts, source_balances
 from loyalty_server.program.model import Program
@@ -79,7 +80,11 @@ def _page_query(query, filters: ActivityFilter, page_token: str):  # type: ignor
     position = paging.decode(page_token, length=3)
     if position is not None:
         if position[2] != filters.fingerprint():
-            paging.decode("not a token", length=3)  # PAGE_TOKEN_INVALID: made for other filters
+            raise invalid_argument(
+                "PAGE_TOKEN_INVALID",
+                "the page token belongs to other filters",
+                FieldViolation("page_token", "invalid"),
+            )
         after = dt.datetime.fromisoformat(position[0])
         query = query.where((a.c.occurred_at < after) | ((a.c.occurred_at == after) & (a.c.id < position[1])))
     return query.order_by(a.c.occurred_at.desc(), a.c.id.desc())

@@ -47,7 +47,7 @@ OPERATION_NAMES = {
     Op.ACTIVITY_OPERATION_UPDATE: "update",
     Op.ACTIVITY_OPERATION_DELETE: "delete",
 }
-_INACTIVE_REASONS = frozenset({"MEMBER_DEACTIVATED", "MEMBER_ERASED"})
+INACTIVE_REASONS = frozenset({"MEMBER_DEACTIVATED", "MEMBER_ERASED"})  # lock_member refusals
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +166,7 @@ class ActivityIntake:
         try:
             return await self.ledger.lock_member(connection, tenant_id, member_id, rule_currencies(program))
         except DomainError as error:
-            if error.reason in _INACTIVE_REASONS:
+            if error.reason in INACTIVE_REASONS:
                 raise ActivityProblem(Reason.ACTIVITY_ERROR_REASON_MEMBER_INACTIVE, error.message) from None
             raise
 
