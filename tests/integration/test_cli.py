@@ -145,8 +145,8 @@ def test_serve_fails_fast_on_a_bad_program_file(tmp_path) -> None:
     )
 
 
-def test_migrate(tmp_path, database_url) -> None:
-    result = run_cli(tmp_path, "migrate", "--database-url", database_url)
+def test_migrate(tmp_path, empty_database_url) -> None:
+    result = run_cli(tmp_path, "migrate", "--database-url", empty_database_url)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["migrated_to"] == head_revision()
 

@@ -36,8 +36,8 @@ async def engine(database_url: str):
     await engine.dispose()
 
 
-async def test_migrations_reach_head_and_are_idempotent(database_url: str) -> None:
-    engine = create_engine(database_url)
+async def test_migrations_reach_head_and_are_idempotent(empty_database_url: str) -> None:
+    engine = create_engine(empty_database_url)
     try:
         assert await current_revision(engine) is None
         await migrate(engine)
