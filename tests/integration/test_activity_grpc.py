@@ -27,8 +27,10 @@ NOW = dt.datetime(2026, 11, 22, 18, 0, tzinfo=dt.UTC)  # 12:00 in Chicago, the d
 Op = activity_pb2.ActivityOperation
 Outcome = activity_pb2.ActivityOutcome
 Reason = activity_pb2.ActivityErrorReason
-# Distinctive health values: none of them may show up outside ListHealthReadings.
-WEIGHT, SYSTOLIC, DIASTOLIC, GLUCOSE, OXYGEN = 187.3, 131, 87, 93.7, 97.2
+# Distinctive health values: none of them may show up outside ListHealthReadings. More decimals
+# than any logged figure has (durations: 3), and a dot, so no id or latency can contain them by chance.
+WEIGHT, SYSTOLIC, DIASTOLIC, GLUCOSE, OXYGEN = 187.3141, 131, 87, 93.7141, 97.2141
+BAD_WEIGHT = 1987.3141
 
 
 @pytest.fixture
@@ -305,10 +307,11 @@ async def test_health_values_stay_inside(flow, stub, server, clock, caplog) -> N
     )
     # A failing value's message names the range, not the value.
     bad = activity_pb2.ActivityData(id="w2", local_timestamp="2026-11-22 07:00:00")
-    bad.value.weight.weight_pounds = 1987.3
+    bad.value.weight.weight_pounds = BAD_WEIGHT
     failed = await stub.PostActivities(
         activity_pb2.PostActivitiesRequest(creates=[entry(client_id, bad)]), metadata=partner
     )
+    assert str(BAD_WEIGHT) not in failed.failed_activities[0].message
     assert "1987" not in failed.failed_activities[0].message
 
     async with server.app.engine.connect() as connection:
@@ -318,7 +321,7 @@ async def test_health_values_stay_inside(flow, stub, server, clock, caplog) -> N
         ]
     texts = [str(event) for event in stored] + [record.getMessage() for record in caplog.records]
     texts += [str(getattr(record, "fields", "")) for record in caplog.records]
-    for value in (str(WEIGHT), str(GLUCOSE), str(OXYGEN), "1987"):
+    for value in (str(WEIGHT), str(GLUCOSE), str(OXYGEN), str(BAD_WEIGHT)):
         assert not any(value in text for text in texts), value
     assert any(e.type == subscription_pb2.EVENT_TYPE_ACTIVITY_ACCEPTED for e in stored)
 
