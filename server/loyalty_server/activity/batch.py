@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from loyalty.v1 import activity_pb2
 from loyalty_server.activity.intake import ActivityItem
 from loyalty_server.activity.values import ActivityProblem
+from loyalty_server.auth.authorization import TRANSACTION_ID_LENGTH_MAX  # the seed's, one limit
 from loyalty_server.errors import FieldViolation, invalid_argument
 
 Op = activity_pb2.ActivityOperation
 Reason = activity_pb2.ActivityErrorReason
 BATCH_ACTIVITIES_MAX = 1000
 ENTRY_NAME_LENGTH_MAX = 20  # the seed: manufacturer_name and device_name, 20 characters at most
-TRANSACTION_ID_LENGTH_MAX = 64
 USER_DEVICE_ID_LENGTH_MAX = 128
 ACTIVITY_ID_LENGTH_MAX = 128
 ARRAYS = (

@@ -57,16 +57,16 @@ async def list_members(
     async with engine.connect() as connection:
         rows = (await connection.execute(query.order_by(m.c.id.desc()).limit(limit + 1))).mappings().all()
     page = [member_from_row(row) for row in rows[:limit]]
-    token = paging.encode([rows[limit - 1]["id"], filters.fingerprint()]) if len(rows) > limit else ""
+    token = paging.encode([rows[limit - 1]["id"]], binding=filters.fingerprint()) if len(rows) > limit else ""
     return page, token
 
 
 def _after(page_token: str, filters: MemberFilter) -> int | None:
-    position = paging.decode(page_token, length=2)
+    position = paging.decode(page_token, length=1, binding=filters.fingerprint())
     if position is None:
         return None
-    after, fingerprint = position
-    if fingerprint != filters.fingerprint() or not isinstance(after, int):
+    (after,) = position
+    if not isinstance(after, int):
         raise invalid_argument(
             "PAGE_TOKEN_INVALID",
             "the page token belongs to other filters",

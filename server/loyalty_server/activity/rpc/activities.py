@@ -11,7 +11,13 @@ import grpc
 from loyalty.v1 import activity_pb2
 from loyalty_server import requests
 from loyalty_server.activity import batch_replay
-from loyalty_server.activity.batch import EntryTarget, Planned, check_batch_size, entries_of, plan_batch
+from loyalty_server.activity.batch import (
+    EntryTarget,
+    Planned,
+    check_batch_size,
+    entries_of,
+    plan_batch,
+)
 from loyalty_server.activity.history import (
     ActivityFilter,
     healthy_choice_points,
@@ -29,6 +35,7 @@ from loyalty_server.activity.rpc.convert import (
 )
 from loyalty_server.activity.simulate import Simulation
 from loyalty_server.activity.values import TYPE_BY_NAME
+from loyalty_server.auth.authorization import TRANSACTION_ID_LENGTH_MAX
 from loyalty_server.auth.grants import grant_is_active
 from loyalty_server.auth.tokens import invalid_token
 from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument
@@ -39,7 +46,6 @@ from loyalty_server.principal import Role
 _Context = grpc.aio.ServicerContext
 Outcome = activity_pb2.ActivityOutcome
 ACTIVITY_SCOPE = "steps"  # the partner API's scope for posting activities
-TRANSACTION_ID_LENGTH_MAX = 64
 
 
 def _denied(reason: str, message: str) -> DomainError:
