@@ -120,7 +120,14 @@ class ActivityRpcs(ActivityRpcBase):
     ) -> list[Planned]:
         entries = entries_of(request)
         check_batch_size(entries)
-        targets = [await self._target(entry, default_member_id) for _, entry in entries]
+        # Entries of one batch mostly repeat one token: verify each distinct one once (a grant read).
+        known: dict[tuple[str, str, str], EntryTarget] = {}
+        targets = []
+        for _, entry in entries:
+            key = (entry.access_token, entry.member_id, entry.affiliate_id)
+            if key not in known:
+                known[key] = await self._target(entry, default_member_id)
+            targets.append(known[key])
         async with self.engine.connect() as connection:  # unknown members fail the call up front
             for member_id in sorted({target.member_id for target in targets}):
                 await get_member(connection, self.tenant_id(), member_id)
