@@ -65,6 +65,20 @@ class Settings:
     tier_interval_s: float = 300.0  # evaluate pending tier downgrades and ended custom tiers
     program_refresh_s: float = 5.0  # how soon a program installed on another replica takes effect
     health_purge_interval_s: float = 300.0  # delete raw health readings past their retention
+    # Event streams and the outbox.
+    event_poll_interval_ms: int = 200  # how soon events written by another process (replica) are seen
+    stream_buffer_events: int = 1000  # a stream this far behind ends with RESOURCE_EXHAUSTED
+    event_retention_days: int = 30  # older events are deleted; cursors before them have expired
+    event_retention_interval_s: float = 3600.0
+    # Webhooks. Targets must be https and public unless allowed here (e.g. "127.0.0.0/8" for tests).
+    webhook_allow_http: bool = False
+    webhook_allowed_networks: str = ""  # comma-separated CIDRs allowed although private or loopback
+    webhook_timeout_s: float = 10.0  # one attempt: connect, send, and read the answer
+    webhook_concurrency: int = 16  # attempts in flight per process
+    webhook_lease_s: float = 60.0  # an attempt in flight on a dead replica is made again after this
+    webhook_retry_window_s: int = 3 * 24 * 3600  # retries stop this long after the first attempt
+    webhook_disable_after_s: int = 5 * 24 * 3600  # an endpoint failing for this long is disabled
+    webhook_poll_interval_s: float = 1.0  # how often due retries are looked for
 
     @property
     def resolved_database_url(self) -> str:
@@ -167,6 +181,16 @@ def _validate(settings: Settings) -> None:
         "login_failures_per_account_max",
         "login_failures_per_address_max",
         "login_failure_window_s",
+        "event_poll_interval_ms",
+        "stream_buffer_events",
+        "event_retention_days",
+        "event_retention_interval_s",
+        "webhook_timeout_s",
+        "webhook_concurrency",
+        "webhook_lease_s",
+        "webhook_retry_window_s",
+        "webhook_disable_after_s",
+        "webhook_poll_interval_s",
     )
     for name in positive:
         if getattr(settings, name) <= 0:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import loyalty_server.activity.tables
 import loyalty_server.auth.tables
-import loyalty_server.ledger.tables  # noqa: F401
+import loyalty_server.events.tables
+import loyalty_server.ledger.tables
+import loyalty_server.webhooks.tables  # noqa: F401
 from loyalty_server.storage.schema import metadata
 
 __all__ = ["metadata"]

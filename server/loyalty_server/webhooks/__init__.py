@@ -1,0 +1,1 @@
+"""Webhooks: endpoints, their signing secrets, and at-least-once signed delivery from the outbox."""
