@@ -1,6 +1,13 @@
 """Append events to the outbox. Called inside the write transaction of the change they describe,
 so an event exists exactly when its change does; the table's sequence is the global cursor.
 
+Sequence order is commit order. Events are buffered and written last, just before the commit: on
+PostgreSQL under a transaction-scoped advisory lock, so a transaction that holds a sequence number
+commits before any other can take a higher one (SQLite's single writer gives the same for free).
+A reader that sees sequence N can therefore never later see a smaller one appear: streams and the
+webhook relay follow the outbox by sequence alone, without gaps at the seam. The lock is the last
+one a transaction takes, so it cannot take part in a deadlock; it serialises only commits.
+
 Events never carry health values: payloads are the typed loyalty.v1 messages, which have no field
 for them.
 """
@@ -8,12 +15,16 @@ for them.
 from __future__ import annotations
 
 import uuid
+import weakref
+from collections.abc import Callable
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty.v1 import subscription_pb2
 from loyalty_server.clock import Clock
+from loyalty_server.storage.engine import after_commit, before_commit
 from loyalty_server.storage.schema import events
 
 EventType = subscription_pb2.EventType
@@ -43,27 +54,70 @@ TYPE_NAMES: dict[int, str] = {
     EventType.EVENT_TYPE_PARTNER_DISCONNECTED: "partner.disconnected",
     EventType.EVENT_TYPE_WEBHOOK_ENDPOINT_DISABLED: "webhook_endpoint.disabled",
 }
+TYPES_BY_NAME: dict[str, int] = {name: number for number, name in TYPE_NAMES.items()}
+
+# PostgreSQL: the advisory lock that orders commits of transactions with events, and the channel
+# that tells every replica's listeners an event was committed.
+COMMIT_ORDER_LOCK = 0x6C6F79616C7479  # "loyalty"
+NOTIFY_CHANNEL = "loyalty_events"
+_PENDING = "loyalty.pending_events"
+
+# Callbacks run after a commit that wrote events, per engine: the event hub of this process.
+_committed_listeners: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def on_events_committed(engine: Engine, callback: Callable[[], None]) -> Callable[[], None]:
+    """Call `callback` after every commit through `engine` that wrote events. Returns an undo."""
+    listeners = _committed_listeners.setdefault(engine, [])
+    listeners.append(callback)
+    return lambda: listeners.remove(callback)
 
 
 async def append_event(
     connection: AsyncConnection, clock: Clock, *, tenant_id: int, event: subscription_pb2.Event
 ) -> subscription_pb2.Event:
-    """Store `event` (type, member and payload set by the caller); returns it with id, name and time."""
+    """Add `event` (type, member and payload set by the caller) to this transaction's outbox writes.
+
+    Returns it with id, name and time set; its sequence is assigned when the transaction commits.
+    """
     assert event.type in TYPE_NAMES, f"unknown event type {event.type}"
     assert event.WhichOneof("payload") is not None, "an event needs its payload"
+    assert not connection.in_nested_transaction(), "a savepoint could roll back an event kept for commit"
     event.event_id = str(uuid.uuid4())
     event.type_name = TYPE_NAMES[event.type]
     now = clock.now()
     event.event_time.FromDatetime(now)
-    result = await connection.execute(
-        insert(events).values(
-            event_id=event.event_id,
-            tenant_id=tenant_id,
-            type=event.type_name,
-            member_id=event.member.member_id or None,
-            occurred_at=now,
-            payload=event.SerializeToString(),
-        )
+    if before_commit(connection, _PENDING, _write_pending):
+        # First event of this transaction. (A rolled-back one may have left its list behind.)
+        connection.info[_PENDING] = []
+        after_commit(connection, _PENDING, _notifier(connection.sync_engine))
+    connection.info[_PENDING].append(
+        {
+            "event_id": event.event_id,
+            "tenant_id": tenant_id,
+            "type": event.type_name,
+            "member_id": event.member.member_id or None,
+            "occurred_at": now,
+            "payload": event.SerializeToString(),
+        }
     )
-    event.sequence = result.inserted_primary_key[0]
     return event
+
+
+async def _write_pending(connection: AsyncConnection) -> None:
+    rows = connection.info.pop(_PENDING, [])
+    assert rows, "the hook is registered with the first event"
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COMMIT_ORDER_LOCK})
+        await connection.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))  # delivered at commit, if any
+    await connection.execute(insert(events), rows)
+
+
+def _notifier(engine: Engine) -> Callable[[], None]:
+    def notify() -> None:
+        for callback in list(_committed_listeners.get(engine, ())):
+            callback()
+
+    return notify

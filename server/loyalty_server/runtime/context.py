@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from loyalty_server.auth.keys import KeyStore
 from loyalty_server.clock import Clock
 from loyalty_server.config import Settings
+from loyalty_server.events.hub import EventHub
 from loyalty_server.ledger.operations import Ledger
 from loyalty_server.program import Program
 from loyalty_server.program.registry import ProgramRegistry
@@ -26,5 +27,6 @@ class AppContext:
     keys: KeyStore  # the access-token signing keys of the data dir
     programs: ProgramRegistry  # every tenant's program, refreshed from the database
     ledger: Ledger
+    hub: EventHub  # this process's reader of the outbox, feeding live streams
     # Set when the server begins to shut down: long-lived streams end on it instead of being cut.
     shutting_down: asyncio.Event = field(default_factory=asyncio.Event)

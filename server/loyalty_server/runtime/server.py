@@ -24,6 +24,7 @@ from loyalty_server.auth.setup import auth_interceptor, open_key_store
 from loyalty_server.clock import Clock, SystemClock
 from loyalty_server.config import Settings
 from loyalty_server.errors import ConfigError
+from loyalty_server.events.hub import EventHub
 from loyalty_server.ledger.expiry_job import run_round as expiry_round
 from loyalty_server.ledger.operations import Ledger
 from loyalty_server.ledger.tier_job import run_rounds as tier_rounds
@@ -107,14 +108,20 @@ class LoyaltyServer:
             programs = ProgramRegistry(program, document)
             await programs.refresh(engine)
             ledger = Ledger(engine, self.clock, programs.program_for)
+            hub = EventHub(
+                engine,
+                poll_interval_s=settings.event_poll_interval_ms / 1000,
+                buffer_max=settings.stream_buffer_events,
+            )
             self.app = AppContext(
-                settings, engine, self.clock, program, default_tenant, keys, programs, ledger
+                settings, engine, self.clock, program, default_tenant, keys, programs, ledger, hub
             )
             self._server = self._build_server()
             self.grpc_port = self._bind(credentials)
         except BaseException:
             await engine.dispose()
             raise
+        await self.app.hub.start()
         await self._server.start()
         self._start_jobs()
         await self._set_serving(health_pb2.HealthCheckResponse.SERVING)
@@ -199,9 +206,11 @@ class LoyaltyServer:
         log_event(logger, "shutting down", grace_s=grace)
         await self._health.enter_graceful_shutdown()  # every service answers NOT_SERVING from here on
         self.app.shutting_down.set()
+        self.app.hub.close_all()  # streams end with UNAVAILABLE; clients resume elsewhere
         for job in self._jobs:
             await job.stop()
         await self._server.stop(grace)
+        await self.app.hub.stop()
         await self.app.engine.dispose()
         self._server = None
         log_event(logger, "stopped")

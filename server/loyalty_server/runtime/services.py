@@ -60,6 +60,12 @@ def _ledger_servicer(app: AppContext) -> Any:
     return LedgerServicer(app, app.ledger)
 
 
+def _subscription_servicer(app: AppContext) -> Any:
+    from loyalty_server.events.rpc.servicer import SubscriptionServicer
+
+    return SubscriptionServicer(app, app.ledger)
+
+
 def _full_name(module: Any, service: str) -> str:
     return module.DESCRIPTOR.services_by_name[service].full_name
 
@@ -84,6 +90,6 @@ def loyalty_services() -> list[ServiceRegistration]:
         ServiceRegistration(
             _full_name(subscription_pb2, "SubscriptionService"),
             subscription_pb2_grpc.add_SubscriptionServiceServicer_to_server,
-            lambda _app: subscription_pb2_grpc.SubscriptionServiceServicer(),
+            _subscription_servicer,
         ),
     ]

@@ -8,7 +8,7 @@ front (`BEGIN IMMEDIATE`) instead of failing when it upgrades a read lock mid-tr
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,14 +74,53 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+# Work a transaction asks to run at its very end (`before_commit`) or once it has committed
+# (`after_commit`); write_transaction runs them. The outbox uses both: events are written last, under
+# the commit-order lock, and subscribers in this process are woken once they are visible.
+CommitHook = Callable[[AsyncConnection], Awaitable[None]]
+AfterCommitHook = Callable[[], None]
+_BEFORE_COMMIT = "loyalty.before_commit"
+_AFTER_COMMIT = "loyalty.after_commit"
+
+
+def before_commit(connection: AsyncConnection, key: str, hook: CommitHook) -> bool:
+    """Run `hook` once, last in this write transaction. False: `key` was registered already."""
+    hooks: dict[str, CommitHook] | None = connection.info.get(_BEFORE_COMMIT)
+    assert hooks is not None, "before_commit needs a write_transaction"
+    if key in hooks:
+        return False
+    hooks[key] = hook
+    return True
+
+
+def after_commit(connection: AsyncConnection, key: str, hook: AfterCommitHook) -> None:
+    """Run `hook` once after this write transaction has committed (never after a rollback)."""
+    hooks: dict[str, AfterCommitHook] | None = connection.info.get(_AFTER_COMMIT)
+    assert hooks is not None, "after_commit needs a write_transaction"
+    hooks.setdefault(key, hook)
+
+
 @contextlib.asynccontextmanager
 async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A transaction that will write: on SQLite it holds the write lock from its first statement."""
     async with engine.connect() as connection:
         if is_sqlite(engine):
             await connection.execution_options(sqlite_begin="IMMEDIATE")
-        async with connection.begin():
-            yield connection
+        # connection.info outlives this checkout (it belongs to the pooled DBAPI connection): reset it.
+        before: dict[str, CommitHook] = {}
+        after: dict[str, AfterCommitHook] = {}
+        connection.info[_BEFORE_COMMIT] = before
+        connection.info[_AFTER_COMMIT] = after
+        try:
+            async with connection.begin():
+                yield connection
+                for hook in before.values():
+                    await hook(connection)
+        finally:
+            connection.info.pop(_BEFORE_COMMIT, None)
+            connection.info.pop(_AFTER_COMMIT, None)
+        for done in after.values():
+            done()
 
 
 def _hide_password(url: str) -> str:

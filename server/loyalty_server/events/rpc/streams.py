@@ -1,0 +1,94 @@
+"""SubscriptionService streams: StreamEvents (backlog, then live) and WatchMember (snapshots)."""
+
+from __future__ import annotations
+
+import grpc
+
+from loyalty.v1 import subscription_pb2
+from loyalty_server.events.feed import EventFilter, StoredEvent
+from loyalty_server.events.follow import (
+    Follower,
+    Heartbeat,
+    heartbeat_interval_s,
+    shutting_down,
+    start_cursor,
+    too_slow,
+)
+from loyalty_server.events.outbox import TYPES_BY_NAME
+from loyalty_server.events.rpc.base import SubscriptionRpcBase
+from loyalty_server.ledger.rpc.convert import balance_to_proto, timestamp
+from loyalty_server.ledger.rpc.tiers import member_tier_to_proto
+from loyalty_server.ledger.tiers import Tiers
+from loyalty_server.principal import current_principal
+
+_Context = grpc.aio.ServicerContext
+
+
+class StreamRpcs(SubscriptionRpcBase):
+    async def StreamEvents(self, request: subscription_pb2.StreamEventsRequest, context: _Context) -> None:
+        only = await self.event_filter(request.event_types, request.member_id, "member_id")
+        heartbeat_s = heartbeat_interval_s(request.heartbeat_interval_seconds)
+        after = request.after_sequence if request.WhichOneof("start") == "after_sequence" else None
+        async with self.engine.connect() as connection:
+            start = await start_cursor(connection, after)
+        tenant_code = current_principal().tenant_code
+
+        async def send_event(event: StoredEvent) -> None:
+            await context.write(subscription_pb2.StreamEventsResponse(event=event.to_proto(tenant_code)))
+
+        async def send_heartbeat(beat: Heartbeat) -> None:
+            await context.write(subscription_pb2.StreamEventsResponse(heartbeat=self._heartbeat(beat)))
+
+        await Follower(self.engine, self.hub, only, start).run(
+            send_event, send_heartbeat, heartbeat_s=heartbeat_s
+        )
+
+    async def WatchMember(self, request: subscription_pb2.WatchMemberRequest, context: _Context) -> None:
+        member_id = await self.visible_member(request.member_id, "member_id")
+        if member_id is None:
+            member = await self.member_by_id(request.member_id)  # MEMBER_REF_REQUIRED
+            member_id = member.member_id
+        heartbeat_s = heartbeat_interval_s(request.heartbeat_interval_seconds)
+        subscription = self.hub.subscribe(EventFilter(self.tenant_id(), member_id=member_id))
+        try:
+            last = await self._snapshot(member_id, subscription.start, 0)
+            await context.write(subscription_pb2.WatchMemberResponse(snapshot=last))
+            while True:
+                arrived = await subscription.wait(heartbeat_s)
+                if subscription.closed:
+                    raise shutting_down()
+                if subscription.overflowed:
+                    raise too_slow()
+                if not arrived:
+                    beat = Heartbeat(max(last.sequence, self.hub.position))
+                    await context.write(subscription_pb2.WatchMemberResponse(heartbeat=self._heartbeat(beat)))
+                    continue
+                changes = subscription.take()
+                cause = TYPES_BY_NAME.get(changes[-1].type_name, 0)
+                snapshot = await self._snapshot(member_id, changes[-1].sequence, cause)
+                if _same_state(snapshot, last):
+                    continue  # e.g. an activity that earned nothing: apps need no redraw
+                last = snapshot
+                await context.write(subscription_pb2.WatchMemberResponse(snapshot=snapshot))
+        finally:
+            self.hub.unsubscribe(subscription)
+
+    async def _snapshot(self, member_id: str, sequence: int, cause: int) -> subscription_pb2.MemberSnapshot:
+        tenant_id = self.tenant_id()
+        balance = await self.ledger.balance(tenant_id, member_id)
+        tier = await Tiers(self.ledger).get_member_tier(tenant_id, member_id)
+        return subscription_pb2.MemberSnapshot(
+            member_id=member_id,
+            balance=balance_to_proto(balance),
+            tier=member_tier_to_proto(tier),
+            sequence=sequence,
+            cause=cause,  # type: ignore[arg-type]
+            snapshot_time=timestamp(self.clock.now()),
+        )
+
+    def _heartbeat(self, beat: Heartbeat) -> subscription_pb2.Heartbeat:
+        return subscription_pb2.Heartbeat(server_time=timestamp(self.clock.now()), sequence=beat.sequence)
+
+
+def _same_state(a: subscription_pb2.MemberSnapshot, b: subscription_pb2.MemberSnapshot) -> bool:
+    return a.balance == b.balance and a.tier == b.tier
