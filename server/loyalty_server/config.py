@@ -76,6 +76,7 @@ class Settings:
     webhook_timeout_s: float = 10.0  # one attempt: connect, send, and read the answer
     webhook_concurrency: int = 16  # attempts in flight per process
     webhook_lease_s: float = 60.0  # an attempt in flight on a dead replica is made again after this
+    webhook_first_retry_s: float = 30.0  # the first retry's delay; each later one is 3x longer (max 14 h)
     webhook_retry_window_s: int = 3 * 24 * 3600  # retries stop this long after the first attempt
     webhook_disable_after_s: int = 5 * 24 * 3600  # an endpoint failing for this long is disabled
     webhook_poll_interval_s: float = 1.0  # how often due retries are looked for
@@ -188,6 +189,7 @@ def _validate(settings: Settings) -> None:
         "webhook_timeout_s",
         "webhook_concurrency",
         "webhook_lease_s",
+        "webhook_first_retry_s",
         "webhook_retry_window_s",
         "webhook_disable_after_s",
         "webhook_poll_interval_s",
@@ -195,6 +197,10 @@ def _validate(settings: Settings) -> None:
     for name in positive:
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name}: must be positive, got {getattr(settings, name)}")
+    if settings.webhook_timeout_s >= settings.webhook_lease_s:
+        raise ConfigError(
+            "webhook_lease_s must be longer than webhook_timeout_s (an attempt ends within its lease)"
+        )
     if settings.signing_algorithm not in ("EdDSA", "ES256"):
         raise ConfigError(f"signing_algorithm: EdDSA or ES256, got {settings.signing_algorithm!r}")
 

@@ -15,6 +15,7 @@ from loyalty_server.ledger.operations import Ledger
 from loyalty_server.program import Program
 from loyalty_server.program.registry import ProgramRegistry
 from loyalty_server.tenancy import Tenant
+from loyalty_server.webhooks.setup import Webhooks
 
 
 @dataclass(slots=True)
@@ -28,5 +29,6 @@ class AppContext:
     programs: ProgramRegistry  # every tenant's program, refreshed from the database
     ledger: Ledger
     hub: EventHub  # this process's reader of the outbox, feeding live streams
+    webhooks: Webhooks  # endpoints, deliveries and this process's delivery worker
     # Set when the server begins to shut down: long-lived streams end on it instead of being cut.
     shutting_down: asyncio.Event = field(default_factory=asyncio.Event)

@@ -39,6 +39,7 @@ from loyalty_server.runtime.tls import check_plaintext_allowed, server_credentia
 from loyalty_server.storage.engine import create_engine, display_url
 from loyalty_server.storage.migrate import migrate
 from loyalty_server.tenancy import ensure_default_tenant
+from loyalty_server.webhooks.setup import build_webhooks
 
 logger = logging.getLogger("loyalty.server")
 
@@ -113,8 +114,10 @@ class LoyaltyServer:
                 poll_interval_s=settings.event_poll_interval_ms / 1000,
                 buffer_max=settings.stream_buffer_events,
             )
+            webhooks = build_webhooks(settings, engine, self.clock)
+            hub.add_listener(webhooks.worker.events_arrived)
             self.app = AppContext(
-                settings, engine, self.clock, program, default_tenant, keys, programs, ledger, hub
+                settings, engine, self.clock, program, default_tenant, keys, programs, ledger, hub, webhooks
             )
             self._server = self._build_server()
             self.grpc_port = self._bind(credentials)
@@ -122,6 +125,7 @@ class LoyaltyServer:
             await engine.dispose()
             raise
         await self.app.hub.start()
+        await self.app.webhooks.worker.start()
         await self._server.start()
         self._start_jobs()
         await self._set_serving(health_pb2.HealthCheckResponse.SERVING)
@@ -210,6 +214,7 @@ class LoyaltyServer:
         for job in self._jobs:
             await job.stop()
         await self._server.stop(grace)
+        await self.app.webhooks.worker.stop()
         await self.app.hub.stop()
         await self.app.engine.dispose()
         self._server = None

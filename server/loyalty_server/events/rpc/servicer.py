@@ -5,7 +5,10 @@ from __future__ import annotations
 from loyalty.v1 import subscription_pb2_grpc
 from loyalty_server.events.rpc.listing import ListingRpcs
 from loyalty_server.events.rpc.streams import StreamRpcs
+from loyalty_server.webhooks.rpc import WebhookRpcs
 
 
-class SubscriptionServicer(StreamRpcs, ListingRpcs, subscription_pb2_grpc.SubscriptionServiceServicer):
+class SubscriptionServicer(
+    StreamRpcs, ListingRpcs, WebhookRpcs, subscription_pb2_grpc.SubscriptionServiceServicer
+):
     pass

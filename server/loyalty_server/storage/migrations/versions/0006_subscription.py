@@ -140,6 +140,11 @@ def upgrade() -> None:
         ),
     )
 
+    # The relay starts at the present: nothing written before webhooks existed has an endpoint.
+    op.execute(
+        "INSERT INTO outbox_cursors (name, sequence) "
+        "SELECT 'webhook-relay', COALESCE(MAX(sequence), 0) FROM events"
+    )
 
 def downgrade() -> None:
     op.drop_table("webhook_attempts")
