@@ -91,4 +91,5 @@ async def running_receiver(port: int = 0) -> AsyncIterator[Receiver]:
         yield receiver
     finally:
         server.should_exit = True
+        server.force_exit = True  # do not wait for a scripted slow answer to finish
         await task

@@ -39,7 +39,7 @@ def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
 class ServeProcess:
     """`loyalty serve` in the background; reads its JSON log lines from stderr."""
 
-    def __init__(self, tmp_path: Path, database_url: str, *args: str) -> None:
+    def __init__(self, tmp_path: Path, database_url: str, *args: str, **env: str) -> None:
         self.lines: list[dict] = []
         self.raw: list[str] = []
         self.process = subprocess.Popen(
@@ -47,7 +47,7 @@ class ServeProcess:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
-            env=_env(tmp_path, LOYALTY_DATABASE_URL=database_url),
+            env=_env(tmp_path, LOYALTY_DATABASE_URL=database_url, **env),
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
