@@ -17,6 +17,7 @@ from loyalty_server.auth.tables import oauth_grants
 from loyalty_server.clock import Clock
 from loyalty_server.errors import not_found
 from loyalty_server.events.outbox import append_event
+from loyalty_server.ledger.members import event_member, get_member
 
 ACTIVE, REVOKED = "active", "revoked"
 # Why a grant was revoked (GrantRevokeReason without its prefix).
@@ -98,7 +99,7 @@ async def create_grant(
         )
     )
     event = subscription_pb2.Event(type=subscription_pb2.EVENT_TYPE_PARTNER_CONNECTED)
-    event.member.member_id = member_id
+    event.member.CopyFrom(event_member(await get_member(connection, tenant_id, member_id)))
     event.partner_connected.CopyFrom(
         subscription_pb2.PartnerConnectedPayload(
             client_id=client_id, client_name=client_name, grant_id=grant_id, scopes=scopes, channel=channel
@@ -140,7 +141,7 @@ async def revoke_grant(connection: AsyncConnection, clock: Clock, grant: Grant, 
     if result.rowcount == 0:
         return False
     event = subscription_pb2.Event(type=subscription_pb2.EVENT_TYPE_PARTNER_DISCONNECTED)
-    event.member.member_id = grant.member_id
+    event.member.CopyFrom(event_member(await get_member(connection, grant.tenant_id, grant.member_id)))
     event.partner_disconnected.CopyFrom(
         subscription_pb2.PartnerDisconnectedPayload(
             client_id=grant.client_id, grant_id=grant.grant_id, reason=reason

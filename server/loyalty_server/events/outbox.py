@@ -17,14 +17,15 @@ from __future__ import annotations
 import uuid
 import weakref
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty.v1 import subscription_pb2
 from loyalty_server.clock import Clock
-from loyalty_server.storage.engine import after_commit, before_commit
+from loyalty_server.storage.engine import after_commit, before_commit, transaction_state
 from loyalty_server.storage.schema import events
 
 EventType = subscription_pb2.EventType
@@ -60,7 +61,7 @@ TYPES_BY_NAME: dict[str, int] = {name: number for number, name in TYPE_NAMES.ite
 # that tells every replica's listeners an event was committed.
 COMMIT_ORDER_LOCK = 0x6C6F79616C7479  # "loyalty"
 NOTIFY_CHANNEL = "loyalty_events"
-_PENDING = "loyalty.pending_events"
+_PENDING = "pending_events"
 
 # Callbacks run after a commit that wrote events, per engine: the event hub of this process.
 _committed_listeners: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = (
@@ -89,11 +90,11 @@ async def append_event(
     event.type_name = TYPE_NAMES[event.type]
     now = clock.now()
     event.event_time.FromDatetime(now)
-    if before_commit(connection, _PENDING, _write_pending):
-        # First event of this transaction. (A rolled-back one may have left its list behind.)
-        connection.info[_PENDING] = []
+    pending: list[dict[str, Any]] = transaction_state(connection).setdefault(_PENDING, [])
+    if not pending:
+        before_commit(connection, _PENDING, _write_pending)
         after_commit(connection, _PENDING, _notifier(connection.sync_engine))
-    connection.info[_PENDING].append(
+    pending.append(
         {
             "event_id": event.event_id,
             "tenant_id": tenant_id,
@@ -106,8 +107,44 @@ async def append_event(
     return event
 
 
+async def forget_member(connection: AsyncConnection, *, tenant_id: int, member_id: str) -> int:
+    """Erasure: strip the member's loyalty id, e-mail and phone from every event about them, stored
+    or pending in this transaction. The member id (random, meaningless once erased) stays, so
+    subscribers can still erase their own copies. Returns the number of events changed."""
+    changed = 0
+    for row in transaction_state(connection).get(_PENDING, []):
+        if row["tenant_id"] == tenant_id and row["member_id"] == member_id:
+            scrubbed = _scrubbed(row["payload"])
+            if scrubbed is not None:
+                row["payload"] = scrubbed
+                changed += 1
+    stored = await connection.execute(
+        select(events.c.sequence, events.c.payload).where(
+            events.c.tenant_id == tenant_id, events.c.member_id == member_id
+        )
+    )
+    for sequence, payload in stored.all():
+        scrubbed = _scrubbed(bytes(payload))
+        if scrubbed is not None:
+            await connection.execute(
+                update(events).where(events.c.sequence == sequence).values(payload=scrubbed)
+            )
+            changed += 1
+    return changed
+
+
+def _scrubbed(payload: bytes) -> bytes | None:
+    """The payload without the member's personal fields; None when it has none."""
+    event = subscription_pb2.Event.FromString(payload)
+    who = event.member
+    if not (who.loyalty_id or who.email or who.phone):
+        return None
+    event.member.CopyFrom(subscription_pb2.EventMember(member_id=who.member_id))
+    return event.SerializeToString()
+
+
 async def _write_pending(connection: AsyncConnection) -> None:
-    rows = connection.info.pop(_PENDING, [])
+    rows = transaction_state(connection).pop(_PENDING, [])
     assert rows, "the hook is registered with the first event"
     if connection.dialect.name == "postgresql":
         await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COMMIT_ORDER_LOCK})

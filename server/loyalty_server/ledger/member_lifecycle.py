@@ -20,7 +20,7 @@ from loyalty_server.activity.history import erase_activity_data
 from loyalty_server.auth import grants
 from loyalty_server.auth.tables import member_credentials, member_sessions
 from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument
-from loyalty_server.events.outbox import append_event
+from loyalty_server.events.outbox import append_event, forget_member
 from loyalty_server.ledger import idempotency
 from loyalty_server.ledger.book import close_hold, find_hold
 from loyalty_server.ledger.members import (
@@ -167,6 +167,8 @@ class MemberLifecycle:
             event.member.member_id = member.member_id
             event.member_erased.erase_time.FromDatetime(now)
             await append_event(connection, self.ledger.clock, tenant_id=tenant_id, event=event)
+            # Past events (and webhooks still to be sent) keep only the member id.
+            await forget_member(connection, tenant_id=tenant_id, member_id=member.member_id)
             result = {
                 "member_id": member_id,
                 "grants_revoked": revoked,

@@ -25,6 +25,7 @@ from loyalty_server.clock import Clock, SystemClock
 from loyalty_server.config import Settings
 from loyalty_server.errors import ConfigError
 from loyalty_server.events.hub import EventHub
+from loyalty_server.events.retention import prune_events
 from loyalty_server.ledger.expiry_job import run_round as expiry_round
 from loyalty_server.ledger.operations import Ledger
 from loyalty_server.ledger.tier_job import run_rounds as tier_rounds
@@ -156,11 +157,16 @@ class LoyaltyServer:
         async def purge_health_readings() -> dict[str, int]:
             return {"readings_purged": await purge_readings(app.engine, app.clock)}
 
+        async def prune_outbox() -> dict[str, int]:
+            deleted = await prune_events(app.engine, app.clock, retention_days=settings.event_retention_days)
+            return {"events_deleted": deleted}
+
         self._jobs = [
             PeriodicJob("program-refresh", refresh_programs, settings.program_refresh_s),
             PeriodicJob("expiry", expire, settings.expiry_interval_s),
             PeriodicJob("tiers", evaluate_tiers, settings.tier_interval_s),
             PeriodicJob("health-purge", purge_health_readings, settings.health_purge_interval_s),
+            PeriodicJob("event-retention", prune_outbox, settings.event_retention_interval_s),
         ]
         for job in self._jobs:
             job.start()

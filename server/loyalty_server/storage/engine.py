@@ -81,16 +81,21 @@ CommitHook = Callable[[AsyncConnection], Awaitable[None]]
 AfterCommitHook = Callable[[], None]
 _BEFORE_COMMIT = "loyalty.before_commit"
 _AFTER_COMMIT = "loyalty.after_commit"
+_STATE = "loyalty.transaction_state"
 
 
-def before_commit(connection: AsyncConnection, key: str, hook: CommitHook) -> bool:
-    """Run `hook` once, last in this write transaction. False: `key` was registered already."""
+def transaction_state(connection: AsyncConnection) -> dict[str, Any]:
+    """Scratch space that lives exactly as long as the current write transaction."""
+    state: dict[str, Any] | None = connection.info.get(_STATE)
+    assert state is not None, "transaction_state needs a write_transaction"
+    return state
+
+
+def before_commit(connection: AsyncConnection, key: str, hook: CommitHook) -> None:
+    """Run `hook` once, last in this write transaction (registering the same key again is a no-op)."""
     hooks: dict[str, CommitHook] | None = connection.info.get(_BEFORE_COMMIT)
     assert hooks is not None, "before_commit needs a write_transaction"
-    if key in hooks:
-        return False
-    hooks[key] = hook
-    return True
+    hooks.setdefault(key, hook)
 
 
 def after_commit(connection: AsyncConnection, key: str, hook: AfterCommitHook) -> None:
@@ -111,14 +116,15 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
         after: dict[str, AfterCommitHook] = {}
         connection.info[_BEFORE_COMMIT] = before
         connection.info[_AFTER_COMMIT] = after
+        connection.info[_STATE] = {}
         try:
             async with connection.begin():
                 yield connection
                 for hook in before.values():
                     await hook(connection)
         finally:
-            connection.info.pop(_BEFORE_COMMIT, None)
-            connection.info.pop(_AFTER_COMMIT, None)
+            for key in (_BEFORE_COMMIT, _AFTER_COMMIT, _STATE):
+                connection.info.pop(key, None)
         for done in after.values():
             done()
 

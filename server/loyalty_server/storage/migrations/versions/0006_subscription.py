@@ -145,6 +145,8 @@ def upgrade() -> None:
         "INSERT INTO outbox_cursors (name, sequence) "
         "SELECT 'webhook-relay', COALESCE(MAX(sequence), 0) FROM events"
     )
+    # Nothing has been deleted by retention yet.
+    op.execute("INSERT INTO outbox_cursors (name, sequence) VALUES ('retention', 0)")
 
 def downgrade() -> None:
     op.drop_table("webhook_attempts")
