@@ -23,6 +23,7 @@ from loyalty_server.errors import DomainError, ErrorKind
 from loyalty_server.events.feed import EventFilter, StoredEvent, latest_sequence, read_after
 from loyalty_server.events.outbox import NOTIFY_CHANNEL, on_events_committed
 from loyalty_server.logs import log_event
+from loyalty_server.tasks import being_cancelled
 
 logger = logging.getLogger("loyalty.events")
 
@@ -162,6 +163,8 @@ class EventHub:
             try:
                 await self._read_new()
             except Exception as exc:  # the database may be away for a while: keep trying
+                if being_cancelled():
+                    raise
                 log_event(logger, "event hub read failed", logging.WARNING, error=type(exc).__name__)
                 await asyncio.sleep(self.poll_interval_s)
 
@@ -171,6 +174,8 @@ class EventHub:
             try:
                 await self._listen_until_lost()
             except Exception as exc:  # polling covers the gap; listen again in a moment
+                if being_cancelled():
+                    raise
                 log_event(logger, "event hub listen failed", logging.WARNING, error=type(exc).__name__)
             await asyncio.sleep(1.0)
 

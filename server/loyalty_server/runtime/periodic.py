@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 
 from loyalty_server.logs import log_event
+from loyalty_server.tasks import being_cancelled
 
 logger = logging.getLogger("loyalty.jobs")
 
@@ -43,5 +44,7 @@ class PeriodicJob:
                 if counts and any(counts.values()):
                     log_event(logger, f"{self.name} round", **counts)
             except Exception as exc:
+                if being_cancelled():
+                    raise
                 log_event(logger, f"{self.name} round failed", logging.ERROR, error=type(exc).__name__)
             await asyncio.sleep(self.interval_s)

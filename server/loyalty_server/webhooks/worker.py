@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from loyalty_server.clock import Clock
 from loyalty_server.events.feed import TenantCodes
 from loyalty_server.logs import log_event
+from loyalty_server.tasks import being_cancelled
 from loyalty_server.webhooks.dispatch import Claim, Rules, claim_due, record_outcome
 from loyalty_server.webhooks.endpoints import current_secrets
 from loyalty_server.webhooks.http_attempt import post_webhook
@@ -102,6 +103,8 @@ class WebhookWorker:
                     if seen < RELAY_BATCH_MAX:
                         break
             except Exception as exc:
+                if being_cancelled():
+                    raise
                 log_event(logger, "webhook relay failed", logging.WARNING, error=type(exc).__name__)
 
     async def _send_loop(self) -> None:
@@ -119,6 +122,8 @@ class WebhookWorker:
                         limit=free,
                     )
                 except Exception as exc:
+                    if being_cancelled():
+                        raise
                     log_event(logger, "webhook claim failed", logging.WARNING, error=type(exc).__name__)
             for claim in claimed:
                 task = asyncio.create_task(self._attempt(claim), name=f"webhook-{claim.delivery_pk}")
@@ -153,6 +158,8 @@ class WebhookWorker:
                 self.engine, self.clock, claim, result, self.rules, holder=self.holder, rng=self._rng
             )
         except Exception as exc:  # the lease runs out and another round tries again
+            if being_cancelled():
+                raise
             log_event(logger, "webhook attempt failed", logging.ERROR, error=type(exc).__name__)
 
 
