@@ -52,10 +52,14 @@ class SubscriptionServiceStub:
     or list ever shows another tenant's events.
 
     Errors: OUT_OF_RANGE (CURSOR_EXPIRED: the cursor is older than the outbox retention, resume from
-    a newer one or from now); RESOURCE_EXHAUSTED (SUBSCRIBER_TOO_SLOW: the stream's bounded buffer
-    overflowed; resume from the last sequence received); UNAVAILABLE (SERVER_SHUTTING_DOWN: resume
-    elsewhere from the last sequence); NOT_FOUND (MEMBER_NOT_FOUND, WEBHOOK_ENDPOINT_NOT_FOUND,
-    WEBHOOK_DELIVERY_NOT_FOUND); FAILED_PRECONDITION (ENDPOINT_DISABLED).
+    a newer one or from now; CURSOR_AHEAD: the cursor is past the latest event, e.g. from another
+    database); RESOURCE_EXHAUSTED (SUBSCRIBER_TOO_SLOW: the stream's bounded buffer overflowed;
+    resume from the last sequence received; TOO_MANY_SUBSCRIBERS: this server has no room for another
+    stream; WEBHOOK_ENDPOINTS_LIMIT: at most 100 endpoints per tenant); UNAVAILABLE
+    (SERVER_SHUTTING_DOWN: resume elsewhere from the last sequence); NOT_FOUND (MEMBER_NOT_FOUND,
+    WEBHOOK_ENDPOINT_NOT_FOUND, WEBHOOK_DELIVERY_NOT_FOUND); FAILED_PRECONDITION (ENDPOINT_DISABLED);
+    INVALID_ARGUMENT (URL_INVALID, URL_NOT_ALLOWED, URL_UNRESOLVABLE, EVENT_TYPE_INVALID,
+    HEARTBEAT_INTERVAL_INVALID, UPDATE_MASK_INVALID); ABORTED (ETAG_MISMATCH).
     ----- Event streams -------------------------------------------------------------------------
     """
 
@@ -159,10 +163,14 @@ class SubscriptionServiceServicer:
     or list ever shows another tenant's events.
 
     Errors: OUT_OF_RANGE (CURSOR_EXPIRED: the cursor is older than the outbox retention, resume from
-    a newer one or from now); RESOURCE_EXHAUSTED (SUBSCRIBER_TOO_SLOW: the stream's bounded buffer
-    overflowed; resume from the last sequence received); UNAVAILABLE (SERVER_SHUTTING_DOWN: resume
-    elsewhere from the last sequence); NOT_FOUND (MEMBER_NOT_FOUND, WEBHOOK_ENDPOINT_NOT_FOUND,
-    WEBHOOK_DELIVERY_NOT_FOUND); FAILED_PRECONDITION (ENDPOINT_DISABLED).
+    a newer one or from now; CURSOR_AHEAD: the cursor is past the latest event, e.g. from another
+    database); RESOURCE_EXHAUSTED (SUBSCRIBER_TOO_SLOW: the stream's bounded buffer overflowed;
+    resume from the last sequence received; TOO_MANY_SUBSCRIBERS: this server has no room for another
+    stream; WEBHOOK_ENDPOINTS_LIMIT: at most 100 endpoints per tenant); UNAVAILABLE
+    (SERVER_SHUTTING_DOWN: resume elsewhere from the last sequence); NOT_FOUND (MEMBER_NOT_FOUND,
+    WEBHOOK_ENDPOINT_NOT_FOUND, WEBHOOK_DELIVERY_NOT_FOUND); FAILED_PRECONDITION (ENDPOINT_DISABLED);
+    INVALID_ARGUMENT (URL_INVALID, URL_NOT_ALLOWED, URL_UNRESOLVABLE, EVENT_TYPE_INVALID,
+    HEARTBEAT_INTERVAL_INVALID, UPDATE_MASK_INVALID); ABORTED (ETAG_MISMATCH).
     ----- Event streams -------------------------------------------------------------------------
     """
 
@@ -218,8 +226,10 @@ class SubscriptionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateWebhookEndpoint(self, request, context):
-        """Changes url, event_types, description or enabled (update_mask). Enabling a disabled endpoint
-        resumes delivery of what is pending; failed deliveries need ReplayFailedWebhookDeliveries.
+        """Changes url, event_types, description or enabled (update_mask). Disabling by hand pauses the
+        pending deliveries, and events written while an endpoint is disabled are not delivered to it.
+        Enabling a disabled endpoint resumes delivery of what is pending; deliveries failed when the
+        engine disabled it (410, failing for days) need ReplayFailedWebhookDeliveries.
         Callers: admin, internal, partner (own endpoints).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -380,10 +390,14 @@ class SubscriptionService:
     or list ever shows another tenant's events.
 
     Errors: OUT_OF_RANGE (CURSOR_EXPIRED: the cursor is older than the outbox retention, resume from
-    a newer one or from now); RESOURCE_EXHAUSTED (SUBSCRIBER_TOO_SLOW: the stream's bounded buffer
-    overflowed; resume from the last sequence received); UNAVAILABLE (SERVER_SHUTTING_DOWN: resume
-    elsewhere from the last sequence); NOT_FOUND (MEMBER_NOT_FOUND, WEBHOOK_ENDPOINT_NOT_FOUND,
-    WEBHOOK_DELIVERY_NOT_FOUND); FAILED_PRECONDITION (ENDPOINT_DISABLED).
+    a newer one or from now; CURSOR_AHEAD: the cursor is past the latest event, e.g. from another
+    database); RESOURCE_EXHAUSTED (SUBSCRIBER_TOO_SLOW: the stream's bounded buffer overflowed;
+    resume from the last sequence received; TOO_MANY_SUBSCRIBERS: this server has no room for another
+    stream; WEBHOOK_ENDPOINTS_LIMIT: at most 100 endpoints per tenant); UNAVAILABLE
+    (SERVER_SHUTTING_DOWN: resume elsewhere from the last sequence); NOT_FOUND (MEMBER_NOT_FOUND,
+    WEBHOOK_ENDPOINT_NOT_FOUND, WEBHOOK_DELIVERY_NOT_FOUND); FAILED_PRECONDITION (ENDPOINT_DISABLED);
+    INVALID_ARGUMENT (URL_INVALID, URL_NOT_ALLOWED, URL_UNRESOLVABLE, EVENT_TYPE_INVALID,
+    HEARTBEAT_INTERVAL_INVALID, UPDATE_MASK_INVALID); ABORTED (ETAG_MISMATCH).
     ----- Event streams -------------------------------------------------------------------------
     """
 
