@@ -81,6 +81,8 @@ async def start_cursor(connection: AsyncConnection, after_sequence: int | None) 
             metadata={"latest_sequence": str(latest)},
         )
     deleted_through = await pruned_through(connection)
+    if after_sequence == 0:
+        return deleted_through  # "from the oldest retained event"
     if after_sequence < deleted_through:
         raise DomainError(
             ErrorKind.OUT_OF_RANGE,
