@@ -168,6 +168,7 @@ async def record_outcome(
 async def _log_attempt(connection: AsyncConnection, claim: Claim, result: AttemptResult) -> None:
     await connection.execute(
         insert(webhook_attempts).values(
+            tenant_id=claim.endpoint.tenant_id,
             delivery_pk=claim.delivery_pk,
             attempt_number=claim.attempt_number,
             trigger=claim.trigger,

@@ -174,7 +174,7 @@ class Endpoints:
             await _check_room(connection, owner.tenant_id)
             now = self.clock.now()
             endpoint_id = f"we_{uuid.uuid4().hex}"
-            result = await connection.execute(
+            await connection.execute(
                 insert(webhook_endpoints).values(
                     endpoint_id=endpoint_id,
                     tenant_id=owner.tenant_id,
@@ -192,9 +192,10 @@ class Endpoints:
                 )
             )
             secret = new_secret()
-            await self._add_secret(connection, result.inserted_primary_key[0], endpoint_id, secret, now)
+            endpoint = await load_endpoint(connection, owner, endpoint_id)
+            await self._add_secret(connection, endpoint, secret, now)
             await self._record(connection, owner, "webhook.endpoint.create", request_id, endpoint_id)
-            return await load_endpoint(connection, owner, endpoint_id), secret
+            return endpoint, secret
 
     async def get(self, owner: Owner, endpoint_id: str) -> Endpoint:
         async with self.engine.connect() as connection:
@@ -298,7 +299,7 @@ class Endpoints:
                 .values(expires_at=previous_expires_at)
             )
             secret = new_secret()
-            await self._add_secret(connection, endpoint.pk, endpoint.endpoint_id, secret, now)
+            await self._add_secret(connection, endpoint, secret, now)
             await connection.execute(
                 update(webhook_endpoints)
                 .where(webhook_endpoints.c.id == endpoint.pk)
@@ -314,12 +315,13 @@ class Endpoints:
             return await load_endpoint(connection, owner, endpoint_id), secret, previous_expires_at
 
     async def _add_secret(
-        self, connection: AsyncConnection, endpoint_pk: int, endpoint_id: str, secret: str, now: dt.datetime
+        self, connection: AsyncConnection, endpoint: Endpoint, secret: str, now: dt.datetime
     ) -> None:
         await connection.execute(
             insert(webhook_secrets).values(
-                endpoint_pk=endpoint_pk,
-                sealed_secret=self.box.seal(secret, endpoint_id=endpoint_id),
+                tenant_id=endpoint.tenant_id,
+                endpoint_pk=endpoint.pk,
+                sealed_secret=self.box.seal(secret, endpoint_id=endpoint.endpoint_id),
                 created_at=now,
                 expires_at=None,
             )

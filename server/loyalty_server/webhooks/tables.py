@@ -1,7 +1,7 @@
 """The webhook tables: endpoints, their signing secrets, deliveries (one per event and endpoint) and
 the attempt log.
 
-Every row carries its tenant (deliveries and attempts through their endpoint). A delivery is unique
+Every row carries its tenant. A delivery is unique
 per (endpoint, event): the relay may run on several replicas and retry, never deliver twice.
 """
 
@@ -52,6 +52,7 @@ webhook_secrets = Table(
     "webhook_secrets",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id"), nullable=False),
     Column("endpoint_pk", BigInteger, ForeignKey("webhook_endpoints.id"), nullable=False),
     Column("sealed_secret", LargeBinary, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
@@ -90,6 +91,7 @@ webhook_attempts = Table(
     "webhook_attempts",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id"), nullable=False),
     Column("delivery_pk", BigInteger, ForeignKey("webhook_deliveries.id"), nullable=False),
     Column("attempt_number", Integer, nullable=False),
     Column("trigger", String(16), nullable=False),  # automatic | manual

@@ -105,6 +105,7 @@ def upgrade() -> None:
     op.create_table(
         "webhook_secrets",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.Column("endpoint_pk", sa.BigInteger(), nullable=False),
         sa.Column("sealed_secret", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", Time, nullable=False),
@@ -114,12 +115,16 @@ def upgrade() -> None:
             ["webhook_endpoints.id"],
             name=op.f("fk_webhook_secrets_endpoint_pk_webhook_endpoints"),
         ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_webhook_secrets_tenant_id_tenants")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_secrets")),
     )
     op.create_index(op.f("ix_webhook_secrets_endpoint_pk"), "webhook_secrets", ["endpoint_pk"], unique=False)
     op.create_table(
         "webhook_attempts",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.Column("delivery_pk", sa.BigInteger(), nullable=False),
         sa.Column("attempt_number", sa.Integer(), nullable=False),
         sa.Column("trigger", sa.String(length=16), nullable=False),
@@ -134,6 +139,9 @@ def upgrade() -> None:
             ["webhook_deliveries.id"],
             name=op.f("fk_webhook_attempts_delivery_pk_webhook_deliveries"),
         ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_webhook_attempts_tenant_id_tenants")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_attempts")),
         sa.UniqueConstraint(
             "delivery_pk", "attempt_number", name=op.f("uq_webhook_attempts_delivery_pk_attempt_number")
@@ -147,6 +155,7 @@ def upgrade() -> None:
     )
     # Nothing has been deleted by retention yet.
     op.execute("INSERT INTO outbox_cursors (name, sequence) VALUES ('retention', 0)")
+
 
 def downgrade() -> None:
     op.drop_table("webhook_attempts")
