@@ -1,5 +1,6 @@
 """A webhook receiver for tests: a real HTTP server (Starlette on uvicorn, on a free loopback port)
-that records every request and answers from a script (status, headers, delay), then 204."""
+that records every request and answers from a script (status, headers, delay, a gate to hold the
+answer until the test opens it), then with its default answer (204 unless the test sets another)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import contextlib
 import json
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,14 @@ class Received:
     def envelope(self) -> dict[str, Any]:
         return json.loads(self.body)
 
+    @property
+    def type(self) -> str:
+        return str(self.envelope["type"])
+
+    @property
+    def signatures(self) -> list[str]:
+        return self.headers["webhook-signature"].split()
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -40,14 +49,17 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     delay_s: float = 0.0
+    hold: asyncio.Event | None = None  # answer only once this is set
 
 
 @dataclass
 class Receiver:
     port: int = 0
-    script: list[Answer] = field(default_factory=list)  # answers used in order, then 204
+    script: list[Answer] = field(default_factory=list)  # answers used in order, then `default`
+    default: Answer = field(default_factory=Answer)
     received: list[Received] = field(default_factory=list)
     arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
+    holding: list[asyncio.Event] = field(default_factory=list)  # gates of answers held so far
 
     @property
     def url(self) -> str:
@@ -58,12 +70,26 @@ class Receiver:
             await self.arrived.wait_for(lambda: len(self.received) >= count)
         return list(self.received)
 
+    async def wait_for_match(
+        self, predicate: Callable[[Received], bool], timeout_s: float = 10.0
+    ) -> Received:
+        """The first request received (so far or later) that `predicate` accepts."""
+        async with asyncio.timeout(timeout_s), self.arrived:
+            await self.arrived.wait_for(lambda: any(predicate(got) for got in self.received))
+        return next(got for got in self.received if predicate(got))
+
+    def of_type(self, type_name: str) -> list[Received]:
+        return [got for got in self.received if got.type == type_name]
+
     async def _handle(self, request: Request) -> Response:
         body = await request.body()
         self.received.append(Received(dict(request.headers), body, time.monotonic()))
         async with self.arrived:
             self.arrived.notify_all()
-        answer = self.script.pop(0) if self.script else Answer()
+        answer = self.script.pop(0) if self.script else self.default
+        if answer.hold is not None:
+            self.holding.append(answer.hold)
+            await answer.hold.wait()
         if answer.delay_s:
             await asyncio.sleep(answer.delay_s)
         return Response(answer.body, status_code=answer.status, headers=answer.headers)
@@ -90,6 +116,8 @@ async def running_receiver(port: int = 0) -> AsyncIterator[Receiver]:
     try:
         yield receiver
     finally:
+        for gate in receiver.holding:  # a test that failed midway must not leave a request hanging
+            gate.set()
         server.should_exit = True
         server.force_exit = True  # do not wait for a scripted slow answer to finish
         await task

@@ -9,7 +9,7 @@ import uuid
 
 import grpc
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from loyalty.v1 import ledger_pb2, ledger_pb2_grpc, subscription_pb2
 from loyalty_server.clock import FakeClock
@@ -17,11 +17,13 @@ from loyalty_server.errors import DomainError
 from loyalty_server.events.follow import pruned_through, start_cursor
 from loyalty_server.events.outbox import append_event
 from loyalty_server.events.retention import prune_events
+from loyalty_server.events.tables import outbox_cursors
 from loyalty_server.principal import Role
 from loyalty_server.runtime.server import LoyaltyServer
 from loyalty_server.storage.engine import write_transaction
 from loyalty_server.storage.schema import events
 from loyalty_server.webhooks.endpoints import Owner
+from loyalty_server.webhooks.relay import RELAY_CURSOR, relay_round
 from loyalty_server.webhooks.tables import webhook_deliveries
 from tests.integration.test_auth_flow import Flow
 from tests.support import bearer, make_settings, service_token
@@ -93,6 +95,7 @@ async def test_retention_deletes_old_events_and_expires_older_cursors(server, cl
                 created_at=NOW,
             )
         )
+    await relayed(server)
     assert await prune_events(engine, clock, retention_days=30) == 3
     assert await sequences(server) == recent
     async with engine.connect() as connection:
@@ -110,8 +113,28 @@ async def test_retention_never_deletes_the_newest_event(server, clock) -> None:
     await write(server, 2)
     before = await sequences(server)
     clock.advance(dt.timedelta(days=40))
+    await relayed(server)
     assert await prune_events(server.app.engine, clock, retention_days=30) == len(before) - 1
     assert await sequences(server) == before[-1:]
+
+
+async def relayed(server: LoyaltyServer) -> None:
+    """Retention waits for the webhook relay; let it catch up now rather than on its next poll."""
+    while (await relay_round(server.app.engine, server.app.clock))[0]:  # type: ignore[union-attr]
+        pass
+
+
+async def test_retention_waits_for_the_webhook_relay(server, clock) -> None:
+    engine = server.app.engine
+    await write(server, 3)
+    await relayed(server)
+    async with write_transaction(engine) as connection:  # as if the relay had fallen behind
+        await connection.execute(
+            update(outbox_cursors).where(outbox_cursors.c.name == RELAY_CURSOR).values(sequence=0)
+        )
+    clock.advance(dt.timedelta(days=31))
+    await write(server, 1)
+    assert await prune_events(engine, clock, retention_days=30) == 0
 
 
 async def _endpoint_pk(server: LoyaltyServer) -> int:

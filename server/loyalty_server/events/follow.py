@@ -84,13 +84,17 @@ async def start_cursor(connection: AsyncConnection, after_sequence: int | None) 
     if after_sequence == 0:
         return deleted_through  # "from the oldest retained event"
     if after_sequence < deleted_through:
-        raise DomainError(
-            ErrorKind.OUT_OF_RANGE,
-            "CURSOR_EXPIRED",
-            f"events after {after_sequence} are past retention; resume after {deleted_through} or from now",
-            metadata={"oldest_cursor": str(deleted_through)},
-        )
+        raise cursor_expired(after_sequence, deleted_through)
     return after_sequence
+
+
+def cursor_expired(after_sequence: int, deleted_through: int) -> DomainError:
+    return DomainError(
+        ErrorKind.OUT_OF_RANGE,
+        "CURSOR_EXPIRED",
+        f"events after {after_sequence} are past retention; resume after {deleted_through} or from now",
+        metadata={"oldest_cursor": str(deleted_through)},
+    )
 
 
 async def pruned_through(connection: AsyncConnection) -> int:
@@ -134,6 +138,10 @@ class Follower:
         while True:
             async with self.engine.connect() as connection:
                 page = await read_after(connection, self.last_sent, up_to=up_to, only=self.only)
+                # Retention may have run since the stream started: a gap must be an error, not silent.
+                deleted_through = await pruned_through(connection)
+            if self.last_sent < deleted_through:
+                raise cursor_expired(self.last_sent, deleted_through)
             for event in page:
                 await self._send(event, send_event)
             if len(page) < READ_BATCH_MAX:

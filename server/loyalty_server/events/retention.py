@@ -18,6 +18,7 @@ from loyalty_server.events.follow import RETENTION_CURSOR
 from loyalty_server.events.tables import outbox_cursors
 from loyalty_server.storage.engine import write_transaction
 from loyalty_server.storage.schema import events
+from loyalty_server.webhooks.relay import RELAY_CURSOR
 from loyalty_server.webhooks.tables import webhook_attempts, webhook_deliveries
 
 PRUNE_BATCH_MAX = 5000  # events per transaction
@@ -42,9 +43,15 @@ async def _prune_batch(engine: AsyncEngine, cutoff: dt.datetime) -> int:
             .with_for_update()
         )
         latest = await latest_sequence(connection)
+        # Never past the webhook relay: an event not yet turned into deliveries is still needed.
+        relayed = (
+            await connection.execute(
+                select(outbox_cursors.c.sequence).where(outbox_cursors.c.name == RELAY_CURSOR)
+            )
+        ).scalar_one()
         oldest = (
             select(events.c.sequence)
-            .where(events.c.occurred_at < cutoff, events.c.sequence < latest)
+            .where(events.c.occurred_at < cutoff, events.c.sequence < latest, events.c.sequence <= relayed)
             .order_by(events.c.sequence)
             .limit(PRUNE_BATCH_MAX)
             .subquery()

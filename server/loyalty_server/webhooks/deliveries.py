@@ -18,6 +18,7 @@ from loyalty_server.clock import Clock
 from loyalty_server.errors import DomainError, ErrorKind
 from loyalty_server.ledger import idempotency
 from loyalty_server.storage.engine import write_transaction
+from loyalty_server.storage.schema import events
 from loyalty_server.webhooks.dispatch import FAILED, PENDING
 from loyalty_server.webhooks.endpoints import Endpoint, Owner, load_endpoint
 from loyalty_server.webhooks.tables import webhook_attempts, webhook_deliveries
@@ -43,6 +44,7 @@ class Delivery:
     delivery_id: str
     message_id: str
     endpoint_id: str
+    event_id: str
     event_sequence: int
     event_type: str
     status: str
@@ -59,6 +61,13 @@ class DeliveryFilter:
     event_types: frozenset[str] = frozenset()
     start: dt.datetime | None = None
     end: dt.datetime | None = None
+
+    def fingerprint(self) -> str:
+        """Canonical (the same in every process, unlike a frozenset's repr): binds page tokens and
+        request fingerprints to the filter."""
+        start = self.start.isoformat() if self.start else ""
+        end = self.end.isoformat() if self.end else ""
+        return repr((sorted(self.statuses), sorted(self.event_types), start, end))
 
     def apply(self, query: Select) -> Select:  # type: ignore[type-arg]
         d = webhook_deliveries.c
@@ -103,7 +112,7 @@ class Deliveries:
         d = webhook_deliveries.c
         async with self.engine.connect() as connection:
             endpoint = await load_endpoint(connection, owner, endpoint_id)
-            query = only.apply(select(webhook_deliveries).where(d.endpoint_pk == endpoint.pk))
+            query = only.apply(_with_event_id().where(d.endpoint_pk == endpoint.pk))
             if before_pk is not None:
                 query = query.where(d.id < before_pk)
             rows = (await connection.execute(query.order_by(d.id.desc()).limit(limit))).mappings().all()
@@ -144,7 +153,7 @@ class Deliveries:
         self, owner: Owner, endpoint_id: str, only: DeliveryFilter, *, request_id: str
     ) -> int:
         """Queues the endpoint's FAILED deliveries in the range again, oldest first. Returns how many."""
-        content = {"op": "replay", "endpoint_id": endpoint_id, "filter": repr(only)}
+        content = {"op": "replay", "endpoint_id": endpoint_id, "filter": only.fingerprint()}
         d = webhook_deliveries.c
         async with write_transaction(self.engine) as connection:
             replay = await self._claim(connection, owner, "webhook.replay", request_id, content)
@@ -207,13 +216,20 @@ class Deliveries:
         )
 
 
+def _with_event_id() -> Select:  # type: ignore[type-arg]
+    """Deliveries with the id of the event each one carries."""
+    return select(webhook_deliveries, events.c.event_id).join(
+        events, events.c.sequence == webhook_deliveries.c.event_sequence
+    )
+
+
 async def _delivery_row(
     connection: AsyncConnection, endpoint: Endpoint, delivery_id: str, *, for_update: bool = False
 ) -> RowMapping:
     d = webhook_deliveries.c
-    query = select(webhook_deliveries).where(d.endpoint_pk == endpoint.pk, d.delivery_id == delivery_id)
+    query = _with_event_id().where(d.endpoint_pk == endpoint.pk, d.delivery_id == delivery_id)
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update(of=webhook_deliveries)
     row = (await connection.execute(query)).mappings().first()
     if row is None:
         raise delivery_not_found(delivery_id)
@@ -243,6 +259,7 @@ def _delivery(row: RowMapping, endpoint: Endpoint, attempts: Sequence[Attempt]) 
         delivery_id=row["delivery_id"],
         message_id=row["message_id"],
         endpoint_id=endpoint.endpoint_id,
+        event_id=row["event_id"],
         event_sequence=row["event_sequence"],
         event_type=row["event_type"],
         status=row["status"],

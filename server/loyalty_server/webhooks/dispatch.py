@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import insert, or_, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loyalty.v1 import subscription_pb2
@@ -147,21 +148,38 @@ async def record_outcome(
     rng: random.Random,
 ) -> bool:
     """Log the attempt and move the delivery on. False when the lease was lost (nothing written)."""
-    d = webhook_deliveries.c
+    d, e = webhook_deliveries.c, webhook_endpoints.c
     async with write_transaction(engine) as connection:
+        # Lock order, everywhere: the endpoint, then its deliveries (disable and delete do the same).
+        # NO KEY UPDATE lets the relay keep inserting deliveries that reference the endpoint.
+        health = (
+            await connection.execute(
+                select(e.enabled, e.failing_since)
+                .where(e.id == claim.endpoint.pk)
+                .with_for_update(key_share=True)
+            )
+        ).first()
         row = (
             await connection.execute(
                 select(d.lease_owner, d.manual, d.status).where(d.id == claim.delivery_pk).with_for_update()
             )
         ).first()
-        if row is None or row.lease_owner != holder:
-            log_event(logger, "webhook lease lost", logging.WARNING, delivery=claim.delivery_pk)
+        if health is None or row is None or row.lease_owner != holder:
+            log_event(
+                logger,
+                "webhook outcome dropped: lease lost or endpoint deleted",
+                logging.WARNING,
+                delivery=claim.delivery_pk,
+            )
             return False
         now = clock.now()
         await _log_attempt(connection, claim, result)
         values = _next_state(claim, result, rules, now, redeliver_asked=row.manual, rng=rng)
+        if row.status != PENDING and not result.succeeded:
+            # Completed meanwhile (its endpoint was disabled): a failed attempt changes nothing.
+            values = {key: values[key] for key in ("attempt_count", "lease_owner", "lease_until")}
         await connection.execute(update(webhook_deliveries).where(d.id == claim.delivery_pk).values(**values))
-        await _track_health(connection, clock, claim.endpoint, result, rules, now)
+        await _track_health(connection, clock, claim.endpoint, health, result, rules, now)
         return True
 
 
@@ -219,18 +237,13 @@ async def _track_health(
     connection: AsyncConnection,
     clock: Clock,
     endpoint: Endpoint,
+    current: Row,  # type: ignore[type-arg]
     result: AttemptResult,
     rules: Rules,
     now: dt.datetime,
 ) -> None:
+    """`current`: the endpoint's enabled and failing_since, read under its lock."""
     e = webhook_endpoints.c
-    current = (
-        await connection.execute(
-            select(e.enabled, e.failing_since).where(e.id == endpoint.pk).with_for_update()
-        )
-    ).first()
-    if current is None:
-        return  # deleted meanwhile
     if result.succeeded:
         if current.failing_since is not None:
             await connection.execute(
@@ -249,9 +262,9 @@ async def _track_health(
         await disable_endpoint(connection, clock, endpoint, FAILING, now)
 
 
-def _without_query(url: str) -> str:
+def _origin(url: str) -> str:
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
 
 
 async def disable_endpoint(
@@ -272,7 +285,8 @@ async def disable_endpoint(
     )
     event = subscription_pb2.Event(type=subscription_pb2.EVENT_TYPE_WEBHOOK_ENDPOINT_DISABLED)
     event.webhook_endpoint_disabled.endpoint_id = endpoint.endpoint_id
-    event.webhook_endpoint_disabled.url = _without_query(endpoint.url)  # queries often carry tokens
+    # Scheme and host only: receivers often carry their token in the path or the query.
+    event.webhook_endpoint_disabled.url = _origin(endpoint.url)
     event.webhook_endpoint_disabled.reason = DISABLED_REASONS[reason]
     await append_event(connection, clock, tenant_id=endpoint.tenant_id, event=event)
     log_event(

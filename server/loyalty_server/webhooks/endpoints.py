@@ -221,7 +221,15 @@ class Endpoints:
             await check_url(change.url, self.url_policy)
         if change.description is not None:
             _check_description(change.description)
-        content = {"op": "update", "endpoint_id": endpoint_id, "change": repr(change), "etag": etag}
+        types = None if change.event_types is None else sorted(change.event_types)
+        content = {
+            "op": "update",
+            "endpoint_id": endpoint_id,
+            "etag": etag,
+            "url": change.url,
+            "types": types,
+        }
+        content |= {"description": change.description, "enabled": change.enabled}
         async with write_transaction(self.engine) as connection:
             replay = await self._claim(connection, owner, "webhook.endpoint.update", request_id, content)
             if replay is None:
@@ -308,7 +316,7 @@ class Endpoints:
             await idempotency.record(
                 connection,
                 tenant_id=owner.tenant_id,
-                scope="webhook.endpoint.rotate",
+                scope=f"webhook.endpoint.rotate:{owner.client_id}",
                 key=request_id,
                 result={"endpoint_id": endpoint_id, "previous_expires_at": previous_expires_at.isoformat()},
             )

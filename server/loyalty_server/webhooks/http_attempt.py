@@ -7,6 +7,7 @@ since registration cannot point us into our own network. Redirects are not follo
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ipaddress
 import time
@@ -56,12 +57,32 @@ async def post_webhook(
         return AttemptResult(now, status, latency_ms, snippet, error, retry_after)
 
     try:
-        host = check_url_syntax(url, policy)
-        parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        addresses = await resolve_checked(host, port, policy, timeout_s=min(timeout_s, 5.0))
+        # One limit for the whole attempt (resolution, connect, send, answer): it must end within
+        # its lease, however slowly a receiver trickles its answer.
+        async with asyncio.timeout(timeout_s):
+            response, snippet = await _send(client, url, headers, body, policy, timeout_s)
     except DomainError as refused:
         return result(error=f"{refused.reason}: {refused.message}"[:300])
+    except (TimeoutError, httpx.TimeoutException):
+        return result(error=f"timeout after {timeout_s:g}s")
+    except httpx.HTTPError as exc:
+        return result(error=_network_error(exc))
+    retry_after = parse_retry_after(response.headers.get("retry-after"), now, max_s=RETRY_AFTER_MAX_S)
+    return result(response.status_code, snippet, retry_after=retry_after)
+
+
+async def _send(
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    body: bytes,
+    policy: UrlPolicy,
+    timeout_s: float,
+) -> tuple[httpx.Response, str]:
+    host = check_url_syntax(url, policy)
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    addresses = await resolve_checked(host, port, policy, timeout_s=min(timeout_s, 5.0))
     request = client.build_request(
         "POST",
         _pinned(url, addresses[0]),
@@ -69,18 +90,11 @@ async def post_webhook(
         content=body,
         extensions={"sni_hostname": host, "timeout": httpx.Timeout(timeout_s).as_dict()},
     )
+    response = await client.send(request, stream=True, follow_redirects=False)
     try:
-        response = await client.send(request, stream=True, follow_redirects=False)
-        try:
-            snippet = await _snippet(response)
-        finally:
-            await response.aclose()
-    except httpx.TimeoutException:
-        return result(error=f"timeout after {timeout_s:g}s")
-    except httpx.HTTPError as exc:
-        return result(error=_network_error(exc))
-    retry_after = parse_retry_after(response.headers.get("retry-after"), now, max_s=RETRY_AFTER_MAX_S)
-    return result(response.status_code, snippet, retry_after=retry_after)
+        return response, await _snippet(response)
+    finally:
+        await response.aclose()
 
 
 def _pinned(url: str, address: str) -> str:

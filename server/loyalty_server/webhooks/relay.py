@@ -20,7 +20,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loyalty.v1 import subscription_pb2
-from loyalty_server.auth.tables import oauth_grants
+from loyalty_server.auth.tables import oauth_grants, partner_clients
 from loyalty_server.clock import Clock
 from loyalty_server.events.feed import StoredEvent, read_after
 from loyalty_server.events.tables import outbox_cursors
@@ -41,8 +41,8 @@ async def relay_round(engine: AsyncEngine, clock: Clock) -> tuple[int, int]:
         if not batch:
             return 0, 0
         endpoints = await _enabled_endpoints(connection, batch)
-        granted = await _granted(connection, endpoints, batch)
         now = clock.now()
+        granted = await _granted(connection, endpoints, batch, now)
         rows = [
             _delivery_row(event, endpoint, now)
             for event in batch
@@ -81,19 +81,24 @@ async def _enabled_endpoints(connection: AsyncConnection, batch: Sequence[Stored
 
 
 async def _granted(
-    connection: AsyncConnection, endpoints: Sequence[Endpoint], batch: Sequence[StoredEvent]
+    connection: AsyncConnection, endpoints: Sequence[Endpoint], batch: Sequence[StoredEvent], now: dt.datetime
 ) -> set[tuple[int, str, str]]:
-    """(tenant, client, member) of the active grants that partner endpoints depend on."""
+    """(tenant, client, member) of the live grants partner endpoints depend on: not revoked, not
+    expired, of a client that is not disabled. Checked as the relay runs, not as of each event."""
     clients = {endpoint.owner_client_id for endpoint in endpoints if endpoint.owner_client_id}
     members = {event.member_id for event in batch if event.member_id}
     if not clients or not members:
         return set()
     grants = oauth_grants.c
     rows = await connection.execute(
-        select(grants.tenant_id, grants.client_id, grants.member_id).where(
+        select(grants.tenant_id, grants.client_id, grants.member_id)
+        .join(partner_clients, partner_clients.c.client_id == grants.client_id)
+        .where(
             grants.client_id.in_(sorted(clients)),
             grants.member_id.in_(sorted(members)),
             grants.state == "active",
+            grants.refresh_expires_at > now,
+            partner_clients.c.state == "active",
         )
     )
     return {(row.tenant_id, row.client_id, row.member_id) for row in rows}

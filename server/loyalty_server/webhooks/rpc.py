@@ -138,7 +138,8 @@ class WebhookRpcs(SubscriptionRpcBase):
     ) -> pb.ListWebhookDeliveriesResponse:
         size = requests.page_size(request.page_size)
         only = _delivery_filter(request)
-        position = paging.decode(request.page_token, length=1, binding=repr(only))
+        binding = repr((request.endpoint_id, only.fingerprint()))
+        position = paging.decode(request.page_token, length=1, binding=binding)
         listed = await self.webhooks.deliveries.list(
             self.owner(),
             request.endpoint_id,
@@ -147,7 +148,7 @@ class WebhookRpcs(SubscriptionRpcBase):
             limit=size + 1,
         )
         page = listed[:size]
-        token = paging.encode([page[-1].pk], binding=repr(only)) if len(listed) > size else ""
+        token = paging.encode([page[-1].pk], binding=binding) if len(listed) > size else ""
         return pb.ListWebhookDeliveriesResponse(
             deliveries=[_delivery(d, with_attempts=False) for d in page], next_page_token=token
         )
@@ -222,6 +223,7 @@ def _delivery(delivery: Delivery, *, with_attempts: bool) -> pb.WebhookDelivery:
         delivery_id=delivery.delivery_id,
         message_id=delivery.message_id,
         endpoint_id=delivery.endpoint_id,
+        event_id=delivery.event_id,
         event_sequence=delivery.event_sequence,
         event_type=TYPES_BY_NAME.get(delivery.event_type, 0),  # type: ignore[arg-type]
         status=_STATUS[delivery.status],
