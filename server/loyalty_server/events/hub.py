@@ -89,7 +89,6 @@ class EventHub:
         self._subscribers: set[Subscription] = set()
         self._closed = False
         self._wake = asyncio.Event()
-        self._advanced = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
         self._listen_task: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[], None]] = []  # told whenever new events were read
@@ -146,13 +145,6 @@ class EventHub:
     @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)
-
-    async def wait_past(self, sequence: int, timeout_s: float) -> bool:
-        """Wait until the hub has dispatched past `sequence` (tests and heartbeats)."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout_s), self._advanced:
-                await self._advanced.wait_for(lambda: self.position >= sequence)
-        return self.position >= sequence
 
     async def _run(self) -> None:
         while True:
@@ -212,8 +204,6 @@ class EventHub:
                 for subscription in tuple(self._subscribers):
                     subscription.offer(event)
             self.position = batch[-1].sequence
-            async with self._advanced:
-                self._advanced.notify_all()
         if found:
             for listener in self._listeners:
                 listener()
