@@ -16,11 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loyalty_server.clock import Clock
 from loyalty_server.errors import DomainError, ErrorKind
-from loyalty_server.ledger import idempotency
 from loyalty_server.storage.engine import write_transaction
 from loyalty_server.storage.schema import events
 from loyalty_server.webhooks.dispatch import FAILED, PENDING
-from loyalty_server.webhooks.endpoints import Endpoint, Owner, load_endpoint
+from loyalty_server.webhooks.endpoints import Endpoint, Owner, claim_owned, load_endpoint, record_owned
 from loyalty_server.webhooks.tables import webhook_attempts, webhook_deliveries
 
 REPLAY_MAX = 10_000  # deliveries one ReplayFailedWebhookDeliveries call queues again
@@ -135,7 +134,9 @@ class Deliveries:
     ) -> Delivery:
         content = {"op": "redeliver", "endpoint_id": endpoint_id, "delivery_id": delivery_id}
         async with write_transaction(self.engine) as connection:
-            replay = await self._claim(connection, owner, "webhook.redeliver", request_id, content)
+            replay = await claim_owned(
+                connection, self.clock, owner, "webhook.redeliver", request_id, content
+            )
             if replay is None:
                 endpoint = await load_endpoint(connection, owner, endpoint_id)
                 if not endpoint.enabled:
@@ -146,7 +147,7 @@ class Deliveries:
                     .where(webhook_deliveries.c.id == row["id"])
                     .values(**self._due_now())
                 )
-                await self._record(connection, owner, "webhook.redeliver", request_id, {"queued": 1})
+                await record_owned(connection, owner, "webhook.redeliver", request_id, {"queued": 1})
         return await self.get(owner, endpoint_id, delivery_id)
 
     async def replay_failed(
@@ -156,7 +157,7 @@ class Deliveries:
         content = {"op": "replay", "endpoint_id": endpoint_id, "filter": only.fingerprint()}
         d = webhook_deliveries.c
         async with write_transaction(self.engine) as connection:
-            replay = await self._claim(connection, owner, "webhook.replay", request_id, content)
+            replay = await claim_owned(connection, self.clock, owner, "webhook.replay", request_id, content)
             if replay is not None:
                 return int(replay["queued"])
             endpoint = await load_endpoint(connection, owner, endpoint_id)
@@ -174,7 +175,7 @@ class Deliveries:
                 await connection.execute(
                     update(webhook_deliveries).where(d.id.in_(ids)).values(**self._due_now())
                 )
-            await self._record(connection, owner, "webhook.replay", request_id, {"queued": len(ids)})
+            await record_owned(connection, owner, "webhook.replay", request_id, {"queued": len(ids)})
             return len(ids)
 
     def _due_now(self) -> dict[str, object]:
@@ -186,34 +187,6 @@ class Deliveries:
             "manual": True,
             "completed_at": None,
         }
-
-    async def _claim(
-        self,
-        connection: AsyncConnection,
-        owner: Owner,
-        scope: str,
-        request_id: str,
-        content: dict[str, object],
-    ) -> dict[str, int] | None:
-        return await idempotency.claim(
-            connection,
-            self.clock,
-            tenant_id=owner.tenant_id,
-            scope=f"{scope}:{owner.client_id}",
-            key=request_id,
-            content=content,
-        )
-
-    async def _record(
-        self, connection: AsyncConnection, owner: Owner, scope: str, request_id: str, result: dict[str, int]
-    ) -> None:
-        await idempotency.record(
-            connection,
-            tenant_id=owner.tenant_id,
-            scope=f"{scope}:{owner.client_id}",
-            key=request_id,
-            result=result,
-        )
 
 
 def _with_event_id() -> Select:  # type: ignore[type-arg]

@@ -145,6 +145,38 @@ async def current_secrets(
     ]
 
 
+async def claim_owned(
+    connection: AsyncConnection,
+    clock: Clock,
+    owner: Owner,
+    scope: str,
+    request_id: str,
+    content: dict[str, object],
+) -> dict[str, str] | None:
+    """idempotency.claim with the key scoped by owner: a partner's keys are its own, so two partners
+    (or a partner and the tenant's admins) cannot collide. Pair it with `record_owned`."""
+    return await idempotency.claim(
+        connection,
+        clock,
+        tenant_id=owner.tenant_id,
+        scope=f"{scope}:{owner.client_id}",
+        key=request_id,
+        content=content,
+    )
+
+
+async def record_owned(
+    connection: AsyncConnection, owner: Owner, scope: str, request_id: str, result: dict[str, object]
+) -> None:
+    await idempotency.record(
+        connection,
+        tenant_id=owner.tenant_id,
+        scope=f"{scope}:{owner.client_id}",
+        key=request_id,
+        result=result,
+    )
+
+
 class Endpoints:
     def __init__(self, engine: AsyncEngine, clock: Clock, box: SecretBox, url_policy: UrlPolicy) -> None:
         self.engine = engine
@@ -168,7 +200,9 @@ class Endpoints:
         content = {"op": "create", "url": url, "types": sorted(event_types), "description": description}
         content |= {"enabled": enabled, "owner": owner.client_id}
         async with write_transaction(self.engine) as connection:
-            replay = await self._claim(connection, owner, "webhook.endpoint.create", request_id, content)
+            replay = await claim_owned(
+                connection, self.clock, owner, "webhook.endpoint.create", request_id, content
+            )
             if replay is not None:
                 return await load_endpoint(connection, owner, replay["endpoint_id"]), ""
             await _check_room(connection, owner.tenant_id)
@@ -194,7 +228,9 @@ class Endpoints:
             secret = new_secret()
             endpoint = await load_endpoint(connection, owner, endpoint_id)
             await self._add_secret(connection, endpoint, secret, now)
-            await self._record(connection, owner, "webhook.endpoint.create", request_id, endpoint_id)
+            await record_owned(
+                connection, owner, "webhook.endpoint.create", request_id, {"endpoint_id": endpoint_id}
+            )
             return endpoint, secret
 
     async def get(self, owner: Owner, endpoint_id: str) -> Endpoint:
@@ -231,7 +267,9 @@ class Endpoints:
         }
         content |= {"description": change.description, "enabled": change.enabled}
         async with write_transaction(self.engine) as connection:
-            replay = await self._claim(connection, owner, "webhook.endpoint.update", request_id, content)
+            replay = await claim_owned(
+                connection, self.clock, owner, "webhook.endpoint.update", request_id, content
+            )
             if replay is None:
                 endpoint = await load_endpoint(connection, owner, endpoint_id, for_update=True)
                 if etag and etag != endpoint.etag:
@@ -245,7 +283,9 @@ class Endpoints:
                 await connection.execute(
                     update(webhook_endpoints).where(webhook_endpoints.c.id == endpoint.pk).values(**values)
                 )
-                await self._record(connection, owner, "webhook.endpoint.update", request_id, endpoint_id)
+                await record_owned(
+                    connection, owner, "webhook.endpoint.update", request_id, {"endpoint_id": endpoint_id}
+                )
             return await load_endpoint(connection, owner, endpoint_id)
 
     async def delete(self, owner: Owner, endpoint_id: str, *, request_id: str) -> None:
@@ -253,7 +293,9 @@ class Endpoints:
         async with write_transaction(self.engine) as connection:
             if request_id:
                 content = {"op": "delete", "endpoint_id": endpoint_id}
-                replay = await self._claim(connection, owner, "webhook.endpoint.delete", request_id, content)
+                replay = await claim_owned(
+                    connection, self.clock, owner, "webhook.endpoint.delete", request_id, content
+                )
                 if replay is not None:
                     return
             endpoint = await load_endpoint(connection, owner, endpoint_id, for_update=True)
@@ -271,7 +313,9 @@ class Endpoints:
             )
             await connection.execute(delete(webhook_endpoints).where(webhook_endpoints.c.id == endpoint.pk))
             if request_id:
-                await self._record(connection, owner, "webhook.endpoint.delete", request_id, endpoint_id)
+                await record_owned(
+                    connection, owner, "webhook.endpoint.delete", request_id, {"endpoint_id": endpoint_id}
+                )
 
     async def rotate_secret(
         self, owner: Owner, endpoint_id: str, *, previous_ttl_s: int | None, request_id: str
@@ -287,7 +331,9 @@ class Endpoints:
             )
         content = {"op": "rotate", "endpoint_id": endpoint_id, "ttl_s": ttl_s}
         async with write_transaction(self.engine) as connection:
-            replay = await self._claim(connection, owner, "webhook.endpoint.rotate", request_id, content)
+            replay = await claim_owned(
+                connection, self.clock, owner, "webhook.endpoint.rotate", request_id, content
+            )
             if replay is not None:
                 endpoint = await load_endpoint(connection, owner, endpoint_id)
                 return endpoint, "", dt.datetime.fromisoformat(replay["previous_expires_at"])
@@ -313,13 +359,8 @@ class Endpoints:
                 .where(webhook_endpoints.c.id == endpoint.pk)
                 .values(secret_rotated_at=now, updated_at=now, version=endpoint.version + 1)
             )
-            await idempotency.record(
-                connection,
-                tenant_id=owner.tenant_id,
-                scope=f"webhook.endpoint.rotate:{owner.client_id}",
-                key=request_id,
-                result={"endpoint_id": endpoint_id, "previous_expires_at": previous_expires_at.isoformat()},
-            )
+            result = {"endpoint_id": endpoint_id, "previous_expires_at": previous_expires_at.isoformat()}
+            await record_owned(connection, owner, "webhook.endpoint.rotate", request_id, result)
             return await load_endpoint(connection, owner, endpoint_id), secret, previous_expires_at
 
     async def _add_secret(
@@ -333,35 +374,6 @@ class Endpoints:
                 created_at=now,
                 expires_at=None,
             )
-        )
-
-    async def _claim(
-        self,
-        connection: AsyncConnection,
-        owner: Owner,
-        scope: str,
-        request_id: str,
-        content: dict[str, object],
-    ) -> dict[str, str] | None:
-        # A partner's keys are its own: scope them by client so two partners cannot collide.
-        return await idempotency.claim(
-            connection,
-            self.clock,
-            tenant_id=owner.tenant_id,
-            scope=f"{scope}:{owner.client_id}",
-            key=request_id,
-            content=content,
-        )
-
-    async def _record(
-        self, connection: AsyncConnection, owner: Owner, scope: str, request_id: str, endpoint_id: str
-    ) -> None:
-        await idempotency.record(
-            connection,
-            tenant_id=owner.tenant_id,
-            scope=f"{scope}:{owner.client_id}",
-            key=request_id,
-            result={"endpoint_id": endpoint_id},
         )
 
 
