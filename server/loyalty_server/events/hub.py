@@ -196,6 +196,13 @@ class EventHub:
         found = False
         while True:
             async with self.engine.connect() as connection:
+                if not self._subscribers:
+                    # Nobody to offer payloads to: only move the position (new subscribers start there).
+                    latest = await latest_sequence(connection)
+                    if not self._subscribers:  # one that came meanwhile starts at the old position
+                        found = found or latest > self.position
+                        self.position = max(self.position, latest)
+                        break
                 batch = await read_after(connection, self.position)
             if not batch:
                 break
