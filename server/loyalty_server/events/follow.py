@@ -104,6 +104,17 @@ async def pruned_through(connection: AsyncConnection) -> int:
     return int(row.scalar() or 0)
 
 
+async def next_events(subscription: Subscription, timeout_s: float) -> list[StoredEvent]:
+    """What arrived within `timeout_s` ([] when idle: time for a heartbeat). UNAVAILABLE when the
+    server is shutting down; RESOURCE_EXHAUSTED when the buffer overflowed."""
+    await subscription.wait(timeout_s)
+    if subscription.closed:
+        raise shutting_down()
+    if subscription.overflowed:
+        raise too_slow()
+    return subscription.take()
+
+
 class Follower:
     """One stream's position and its way from the backlog to live events."""
 
@@ -155,16 +166,11 @@ class Follower:
         heartbeat_s: float,
     ) -> None:
         while True:
-            arrived = await subscription.wait(heartbeat_s)
-            if subscription.closed:
-                raise shutting_down()
-            if subscription.overflowed:
-                raise too_slow()
+            arrived = await next_events(subscription, heartbeat_s)
             if not arrived:
                 # Idle with an empty buffer: the hub has offered us everything up to its position.
                 await self._guarded(send_heartbeat(Heartbeat(max(self.last_sent, self.hub.position))))
-                continue
-            for event in subscription.take():
+            for event in arrived:
                 await self._send(event, send_event)
 
     async def _send(self, event: StoredEvent, send_event: SendEvent) -> None:

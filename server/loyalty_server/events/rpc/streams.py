@@ -6,14 +6,7 @@ import grpc
 
 from loyalty.v1 import subscription_pb2
 from loyalty_server.events.feed import EventFilter, StoredEvent
-from loyalty_server.events.follow import (
-    Follower,
-    Heartbeat,
-    heartbeat_interval_s,
-    shutting_down,
-    start_cursor,
-    too_slow,
-)
+from loyalty_server.events.follow import Follower, Heartbeat, heartbeat_interval_s, next_events, start_cursor
 from loyalty_server.events.outbox import TYPES_BY_NAME
 from loyalty_server.events.rpc.base import SubscriptionRpcBase
 from loyalty_server.ledger.rpc.convert import balance_to_proto, timestamp
@@ -54,16 +47,11 @@ class StreamRpcs(SubscriptionRpcBase):
             last = await self._snapshot(member_id, subscription.start, 0)
             await context.write(subscription_pb2.WatchMemberResponse(snapshot=last))
             while True:
-                arrived = await subscription.wait(heartbeat_s)
-                if subscription.closed:
-                    raise shutting_down()
-                if subscription.overflowed:
-                    raise too_slow()
-                if not arrived:
+                changes = await next_events(subscription, heartbeat_s)
+                if not changes:
                     beat = Heartbeat(max(last.sequence, self.hub.position))
                     await context.write(subscription_pb2.WatchMemberResponse(heartbeat=self._heartbeat(beat)))
                     continue
-                changes = subscription.take()
                 cause = TYPES_BY_NAME.get(changes[-1].type_name, 0)
                 snapshot = await self._snapshot(member_id, changes[-1].sequence, cause)
                 if _same_state(snapshot, last):
