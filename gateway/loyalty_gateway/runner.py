@@ -10,6 +10,8 @@ import grpc
 import uvicorn
 
 from loyalty_gateway.app import create_app
+from loyalty_gateway.credentials import InternalToken, TokenFetch, client_credentials_fetch
+from loyalty_gateway.upstream import Upstream
 from loyalty_server.config import Settings, split_address
 from loyalty_server.errors import ConfigError
 from loyalty_server.logs import log_event
@@ -20,15 +22,52 @@ STARTUP_TIMEOUT_S = 10.0
 
 
 class GatewayRunner:
-    def __init__(self, settings: Settings, grpc_target: str) -> None:
+    """`token_fetch` gives the gateway's internal token: minted by the server it runs beside, or
+    (None) fetched with the gateway_client_id/secret settings from the server behind `grpc_target`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        grpc_target: str,
+        token_fetch: TokenFetch | None = None,
+        channel_credentials: grpc.ChannelCredentials | None = None,
+    ) -> None:
         check_plaintext_allowed(settings, settings.http_address, "http_address")
         self.settings = settings
-        self.channel = grpc.aio.insecure_channel(grpc_target)
+        options = [
+            ("grpc.max_receive_message_length", settings.max_message_bytes),
+            ("grpc.max_send_message_length", settings.max_message_bytes),
+        ]
+        if channel_credentials is None:
+            self.channel = grpc.aio.insecure_channel(grpc_target, options=options)
+        else:
+            self.channel = grpc.aio.secure_channel(grpc_target, channel_credentials, options=options)
+        if token_fetch is None:
+            token_fetch = client_credentials_fetch(
+                self.channel,
+                settings.gateway_client_id,
+                settings.gateway_client_secret,
+                timeout_s=settings.gateway_call_timeout_s,
+            )
+        self.upstream = Upstream(self.channel, InternalToken(token_fetch), settings.gateway_call_timeout_s)
         ssl = {}
         if settings.tls_enabled:
             ssl = {"ssl_certfile": settings.tls_cert_file, "ssl_keyfile": settings.tls_key_file}
+        proxies = {}
+        if settings.gateway_forwarded_allow_ips:
+            proxies = {"proxy_headers": True, "forwarded_allow_ips": settings.gateway_forwarded_allow_ips}
+        else:
+            proxies = {"proxy_headers": False}
+        self.app = create_app(self.upstream, settings)
         config = uvicorn.Config(
-            create_app(self.channel), log_config=None, access_log=False, lifespan="off", **ssl
+            self.app,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            server_header=False,
+            h11_max_incomplete_event_size=64 * 1024,
+            **ssl,
+            **proxies,
         )
         self._server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None

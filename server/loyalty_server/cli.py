@@ -36,6 +36,11 @@ _HELP = {
     "tls_key_file": "PEM private key of the certificate",
     "tls_client_ca_file": "PEM CA bundle: requires client certificates signed by it (mutual TLS)",
     "shutdown_grace_s": "seconds in-flight calls get to finish on SIGTERM/SIGINT",
+    "gateway_cors_origins": "comma-separated origins CORS allows ('*' for any; default: none)",
+    "gateway_https_proxy": "the gateway is reached over https through a proxy (cookies get Secure)",
+    "gateway_forwarded_allow_ips": "proxy addresses whose X-Forwarded-For/-Proto headers are trusted",
+    "gateway_client_id": "`loyalty gateway`: client id of an internal service account",
+    "gateway_client_secret": "`loyalty gateway`: its secret (prefer the environment variable)",
 }
 
 
@@ -249,7 +254,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        gateway = await _start_gateway(settings, server.grpc_port) if settings.gateway else None
+        gateway = await _start_gateway(settings, server) if settings.gateway else None
         await stop.wait()
         if gateway is not None:
             await gateway.stop()
@@ -259,10 +264,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return _run(serve)
 
 
-async def _start_gateway(settings: Settings, grpc_port: int) -> Any:
+async def _start_gateway(settings: Settings, server: Any) -> Any:
     from loyalty_gateway.runner import GatewayRunner
 
-    runner = GatewayRunner(settings, grpc_target=f"127.0.0.1:{grpc_port}")
+    runner = GatewayRunner(
+        settings, grpc_target=f"127.0.0.1:{server.grpc_port}", token_fetch=await server.gateway_token_fetch()
+    )
     await runner.start()
     return runner
 

@@ -80,6 +80,17 @@ class Settings:
     webhook_retry_window_s: int = 3 * 24 * 3600  # retries stop this long after the first attempt
     webhook_disable_after_s: int = 5 * 24 * 3600  # an endpoint failing for this long is disabled
     webhook_poll_interval_s: float = 1.0  # how often due retries are looked for
+    # The HTTP gateway (`loyalty serve` runs it beside the gRPC server; `loyalty gateway` alone).
+    gateway_call_timeout_s: float = 30.0  # the deadline of each gRPC call the gateway makes
+    gateway_body_max_bytes: int = 1024 * 1024  # larger request bodies get 413
+    gateway_rate_per_s: float = 50.0  # sustained requests per second per client (429 beyond)
+    gateway_rate_burst: int = 200  # requests a client may send at once before the rate applies
+    gateway_cors_origins: str = ""  # comma-separated origins allowed by CORS ("*" for any); empty: none
+    gateway_https_proxy: bool = False  # reached over https through a proxy: cookies get Secure
+    gateway_forwarded_allow_ips: str = ""  # proxies whose X-Forwarded-For/-Proto are trusted
+    # `loyalty gateway` alone: the internal service account it calls the login methods as.
+    gateway_client_id: str = ""
+    gateway_client_secret: str = ""  # never logged; prefer LOYALTY_GATEWAY_CLIENT_SECRET
 
     @property
     def resolved_database_url(self) -> str:
@@ -193,6 +204,10 @@ def _validate(settings: Settings) -> None:
         "webhook_retry_window_s",
         "webhook_disable_after_s",
         "webhook_poll_interval_s",
+        "gateway_call_timeout_s",
+        "gateway_body_max_bytes",
+        "gateway_rate_per_s",
+        "gateway_rate_burst",
     )
     for name in positive:
         if getattr(settings, name) <= 0:
@@ -201,6 +216,8 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(
             "webhook_lease_s must be longer than webhook_timeout_s (an attempt ends within its lease)"
         )
+    if bool(settings.gateway_client_id) != bool(settings.gateway_client_secret):
+        raise ConfigError("gateway_client_id and gateway_client_secret go together: give both or neither")
     if settings.signing_algorithm not in ("EdDSA", "ES256"):
         raise ConfigError(f"signing_algorithm: EdDSA or ES256, got {settings.signing_algorithm!r}")
 

@@ -9,8 +9,9 @@ then the database closes.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -20,7 +21,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loyalty_server.activity.history import purge_readings
-from loyalty_server.auth.setup import auth_interceptor, open_key_store
+from loyalty_server.auth.gateway_account import ensure_gateway_account, mint_gateway_token
+from loyalty_server.auth.setup import auth_interceptor, open_key_store, token_issuer
 from loyalty_server.clock import Clock, SystemClock
 from loyalty_server.config import Settings
 from loyalty_server.errors import ConfigError
@@ -202,6 +204,19 @@ class LoyaltyServer:
         if port == 0:
             raise ConfigError(f"grpc_address {address}: cannot listen (address in use or not local)")
         return port
+
+    async def gateway_token_fetch(self) -> Callable[[], Awaitable[tuple[str, dt.datetime]]]:
+        """For the gateway run beside this server: internal tokens minted here, no secret involved."""
+        assert self.app is not None, "start the server first"
+        app = self.app
+        await ensure_gateway_account(app.engine, app.default_tenant, app.clock.now())
+        issuer = token_issuer(self.settings, app.keys)
+
+        async def fetch() -> tuple[str, dt.datetime]:
+            issued = mint_gateway_token(issuer, app.default_tenant, app.clock.now())
+            return issued.token, issued.expires_at
+
+        return fetch
 
     async def _set_serving(self, status: health_pb2.HealthCheckResponse.ServingStatus) -> None:
         await self._health.set("", status)

@@ -32,6 +32,9 @@ class StreamRpcs(SubscriptionRpcBase):
         async def send_heartbeat(beat: Heartbeat) -> None:
             await context.write(subscription_pb2.StreamEventsResponse(heartbeat=self._heartbeat(beat)))
 
+        # Headers now, before any event: a client (the gateway's SSE too) learns the stream was accepted
+        # at once, not at the first event or heartbeat.
+        await context.send_initial_metadata(())
         await Follower(self.engine, self.hub, only, start).run(
             send_event, send_heartbeat, heartbeat_s=heartbeat_s
         )

@@ -1,0 +1,1 @@
+"""REST for the RPCs: routes read from the protos' google.api.http annotations."""

@@ -1,0 +1,65 @@
+"""The gRPC side of the gateway: one channel, the service stubs, and what every call carries."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import grpc
+from grpc_health.v1 import health_pb2_grpc
+
+from loyalty.v1 import activity_pb2_grpc, auth_pb2_grpc, ledger_pb2_grpc, subscription_pb2_grpc
+from loyalty_gateway.credentials import InternalToken
+from loyalty_gateway.rpc_errors import RpcFailure
+
+Reply = TypeVar("Reply")
+Metadata = tuple[tuple[str, str], ...]
+
+# Request headers passed on as gRPC metadata (lower case, as HTTP/2 and gRPC want them).
+FORWARDED_HEADERS = ("authorization", "x-loyalty-tenant", "x-request-id")
+
+
+@dataclass
+class Upstream:
+    channel: grpc.aio.Channel
+    internal_token: InternalToken
+    call_timeout_s: float
+
+    def __post_init__(self) -> None:
+        self.auth = auth_pb2_grpc.AuthServiceStub(self.channel)
+        self.activity = activity_pb2_grpc.ActivityServiceStub(self.channel)
+        self.ledger = ledger_pb2_grpc.LedgerServiceStub(self.channel)
+        self.subscription = subscription_pb2_grpc.SubscriptionServiceStub(self.channel)
+        self.health = health_pb2_grpc.HealthStub(self.channel)
+
+    def stub_for(self, service_full_name: str) -> Any:
+        stubs = {
+            "loyalty.v1.AuthService": self.auth,
+            "loyalty.v1.ActivityService": self.activity,
+            "loyalty.v1.LedgerService": self.ledger,
+            "loyalty.v1.SubscriptionService": self.subscription,
+        }
+        return stubs[service_full_name]
+
+    async def as_internal(
+        self, method: Callable[..., Awaitable[Reply]], request: Any, metadata: Metadata = ()
+    ) -> Reply:
+        """Call as the gateway itself; a token the server refuses (expired, keys changed) is renewed once."""
+        for attempt in (1, 2):
+            try:
+                return await method(
+                    request,
+                    metadata=(await self.internal_token.metadata()) + metadata,
+                    timeout=self.call_timeout_s,
+                )
+            except grpc.aio.AioRpcError as exc:
+                if RpcFailure.of(exc).reason != "INVALID_TOKEN" or attempt == 2:
+                    raise
+                self.internal_token.invalidate()
+        raise AssertionError("unreachable")
+
+
+def forwarded_metadata(headers: Any) -> Metadata:
+    """The caller's credentials, tenant and request id, as the gRPC call's metadata."""
+    return tuple((name, headers[name]) for name in FORWARDED_HEADERS if name in headers)
