@@ -12,15 +12,31 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from loyalty_gateway.limits import limit_middleware
+from loyalty_gateway.metrics import GatewayMetrics, metrics_middleware, metrics_routes
+from loyalty_gateway.openapi import openapi_routes
+from loyalty_gateway.pages.routes import page_routes
+from loyalty_gateway.partner.routes import partner_routes
+from loyalty_gateway.rest.routes import rest_routes
 from loyalty_gateway.upstream import Upstream
 from loyalty_server.config import Settings
 
 HEALTH_TIMEOUT_S = 2.0
 
 
-def create_app(upstream: Upstream, settings: Settings) -> Starlette:
-    routes: list[BaseRoute] = [Route("/healthz", _healthz(upstream))]
-    return Starlette(routes=routes)
+def create_app(upstream: Upstream, settings: Settings, metrics: GatewayMetrics | None = None) -> Starlette:
+    metrics = metrics or GatewayMetrics()
+    routes: list[BaseRoute] = [
+        Route("/healthz", _healthz(upstream)),
+        *metrics_routes(metrics),
+        *openapi_routes(settings),
+        *page_routes(upstream, settings),
+        *partner_routes(upstream),
+        *rest_routes(upstream),  # last: everything the protos annotate, under /v1 and /.well-known
+    ]
+    # The outermost first: metrics see every answer, including the limits' 413 and 429.
+    middleware = [*metrics_middleware(metrics), *limit_middleware(settings)]
+    return Starlette(routes=routes, middleware=middleware)
 
 
 def _healthz(upstream: Upstream):  # type: ignore[no-untyped-def]

@@ -1,0 +1,1 @@
+"""The member's pages of the OAuth flow: authorize, log in or register, consent."""
