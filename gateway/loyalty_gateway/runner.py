@@ -65,6 +65,7 @@ class GatewayRunner:
             access_log=False,
             lifespan="off",
             server_header=False,
+            timeout_graceful_shutdown=settings.shutdown_grace_s,
             h11_max_incomplete_event_size=64 * 1024,
             **ssl,
             **proxies,
@@ -105,6 +106,7 @@ class GatewayRunner:
         log_event(logger, "gateway serving", http_address=self.settings.http_address, http_port=self.port)
 
     async def stop(self) -> None:
+        self.upstream.streams.closing.set()  # event streams end now, telling clients to reconnect
         self._server.should_exit = True
         if self._task is not None:
             await self._task

@@ -11,6 +11,7 @@ from grpc_health.v1 import health_pb2_grpc
 
 from loyalty.v1 import activity_pb2_grpc, auth_pb2_grpc, ledger_pb2_grpc, subscription_pb2_grpc
 from loyalty_gateway.credentials import InternalToken
+from loyalty_gateway.rest.sse import OpenStreams
 from loyalty_gateway.rpc_errors import RpcFailure
 
 Reply = TypeVar("Reply")
@@ -32,6 +33,7 @@ class Upstream:
         self.ledger = ledger_pb2_grpc.LedgerServiceStub(self.channel)
         self.subscription = subscription_pb2_grpc.SubscriptionServiceStub(self.channel)
         self.health = health_pb2_grpc.HealthStub(self.channel)
+        self.streams = OpenStreams()  # the Server-Sent Events streams open now
 
     def stub_for(self, service_full_name: str) -> Any:
         stubs = {
