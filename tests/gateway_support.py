@@ -69,7 +69,10 @@ async def running_gateway(
     await server.start()
     try:
         gateway = GatewayRunner(
-            settings, f"127.0.0.1:{server.grpc_port}", token_fetch=await server.gateway_token_fetch()
+            settings,
+            server.gateway_target,
+            token_fetch=await server.gateway_token_fetch(),
+            channel_credentials=server.gateway_channel_credentials(),
         )
         await gateway.start()
         try:

@@ -12,9 +12,11 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+import grpc
+
 from loyalty_server import __version__, logs
 from loyalty_server.clock import SystemClock
-from loyalty_server.config import Settings, load_settings
+from loyalty_server.config import Settings, load_settings, setting_names
 from loyalty_server.errors import ConfigError
 from loyalty_server.imports.fields import MEMBER_COLUMNS, POINT_COLUMNS
 from loyalty_server.program import load_program_file
@@ -42,6 +44,19 @@ _HELP = {
     "gateway_client_id": "`loyalty gateway`: client id of an internal service account",
     "gateway_client_secret": "`loyalty gateway`: its secret (prefer the environment variable)",
 }
+
+
+# What `loyalty gateway` (alone) can be told.
+GATEWAY_SETTINGS = (
+    "http_address",
+    "allow_plaintext",
+    "tls_cert_file",
+    "tls_key_file",
+    "shutdown_grace_s",
+    "max_message_bytes",
+    "log_level",
+    *(name for name in setting_names() if name.startswith("gateway_")),
+)
 
 
 def _add_setting_flags(parser: argparse.ArgumentParser, names: Sequence[str] | None = None) -> None:
@@ -76,6 +91,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the gRPC server (and the HTTP gateway)")
     _add_setting_flags(serve)
     serve.set_defaults(run=_cmd_serve)
+
+    gateway = commands.add_parser(
+        "gateway",
+        help="run the HTTP gateway alone, in front of remote gRPC servers",
+        description="Run the HTTP gateway alone. The login pages call internal-only methods: give it "
+        "the client id and secret of a service account with role internal (gateway_client_id, "
+        "LOYALTY_GATEWAY_CLIENT_SECRET).",
+    )
+    gateway.add_argument("--target", required=True, metavar="HOST:PORT", help="the gRPC server(s) behind")
+    gateway.add_argument(
+        "--target-tls", action="store_true", help="connect to the target with TLS (the system's roots)"
+    )
+    gateway.add_argument("--target-ca-file", metavar="FILE", help="connect with TLS, trusting this CA bundle")
+    _add_setting_flags(gateway, [*GATEWAY_SETTINGS])
+    gateway.set_defaults(run=_cmd_gateway)
 
     migrate_cmd = commands.add_parser("migrate", help="apply database migrations and exit")
     _add_setting_flags(migrate_cmd, ["data_dir", "database_url", "log_level"])
@@ -250,12 +280,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
         server = LoyaltyServer(settings)
         await server.start()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
         gateway = await _start_gateway(settings, server) if settings.gateway else None
-        await stop.wait()
+        await _until_signalled()
         if gateway is not None:
             await gateway.stop()
         await server.stop()
@@ -268,10 +294,54 @@ async def _start_gateway(settings: Settings, server: Any) -> Any:
     from loyalty_gateway.runner import GatewayRunner
 
     runner = GatewayRunner(
-        settings, grpc_target=f"127.0.0.1:{server.grpc_port}", token_fetch=await server.gateway_token_fetch()
+        settings,
+        grpc_target=server.gateway_target,
+        token_fetch=await server.gateway_token_fetch(),
+        channel_credentials=server.gateway_channel_credentials(),
     )
     await runner.start()
     return runner
+
+
+def _cmd_gateway(args: argparse.Namespace) -> int:
+    settings = _settings_from(args)
+    logs.configure(settings.log_level)
+    if not settings.gateway_client_id:
+        raise ConfigError(
+            "loyalty gateway needs gateway_client_id and gateway_client_secret: an internal service "
+            "account for the login pages (loyalty service-accounts create --name gateway --role internal)"
+        )
+    credentials = None
+    if args.target_ca_file:
+        credentials = grpc.ssl_channel_credentials(_read_file(args.target_ca_file, "--target-ca-file"))
+    elif args.target_tls:
+        credentials = grpc.ssl_channel_credentials()
+
+    async def run() -> int:
+        from loyalty_gateway.runner import GatewayRunner
+
+        runner = GatewayRunner(settings, args.target, channel_credentials=credentials)
+        await runner.start()
+        await _until_signalled()
+        await runner.stop()
+        return 0
+
+    return _run(run)
+
+
+def _read_file(path: str, what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{what} {path}: cannot read it ({exc.strerror})") from None
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -47,6 +49,7 @@ from loyalty_server.webhooks.setup import build_webhooks
 logger = logging.getLogger("loyalty.server")
 
 DB_CONNECT_TIMEOUT_S = 10.0
+UNIX_SOCKET_PATH_MAX = 100  # sun_path holds 108 bytes on Linux, 104 on macOS
 
 
 def grpc_options(settings: Settings) -> list[tuple[str, int]]:
@@ -93,6 +96,8 @@ class LoyaltyServer:
         self._server: grpc.aio.Server | None = None
         self._health = health.aio.HealthServicer()
         self._jobs: list[PeriodicJob] = []
+        self.gateway_target = ""  # known after start: where an in-process gateway connects
+        self._gateway_socket: Path | None = None
 
     async def start(self) -> None:
         settings = self.settings
@@ -124,6 +129,7 @@ class LoyaltyServer:
             )
             self._server = self._build_server()
             self.grpc_port = self._bind(credentials)
+            self.gateway_target = self._bind_gateway_socket()
         except BaseException:
             await engine.dispose()
             raise
@@ -191,6 +197,26 @@ class LoyaltyServer:
         reflection.enable_server_reflection(names, server)
         return server
 
+    def _bind_gateway_socket(self) -> str:
+        """Where the gateway run beside this server connects: a Unix socket of this process in the data
+        dir. It works whatever grpc_address is and however TLS is set up (a TLS certificate need not
+        be valid for a loopback name); calls over it are authenticated like any other. The TCP port
+        on loopback is the fallback when the socket's path is too long for the system."""
+        assert self._server is not None
+        fallback = f"127.0.0.1:{self.grpc_port}"
+        if not self.settings.gateway:
+            return fallback
+        path = Path(self.settings.data_dir).resolve() / f"gateway-{os.getpid()}.sock"
+        if len(str(path)) > UNIX_SOCKET_PATH_MAX:
+            return fallback
+        path.parent.mkdir(parents=True, exist_ok=True)
+        target = f"unix:{path}"
+        local = grpc.local_server_credentials(grpc.LocalConnectionType.UDS)
+        if self._server.add_secure_port(target, local) == 0:
+            return fallback
+        self._gateway_socket = path
+        return target
+
     def _bind(self, credentials: grpc.ServerCredentials | None) -> int:
         assert self._server is not None
         address = self.settings.grpc_address
@@ -204,6 +230,11 @@ class LoyaltyServer:
         if port == 0:
             raise ConfigError(f"grpc_address {address}: cannot listen (address in use or not local)")
         return port
+
+    def gateway_channel_credentials(self) -> grpc.ChannelCredentials | None:
+        if self.gateway_target.startswith("unix:"):
+            return grpc.local_channel_credentials(grpc.LocalConnectionType.UDS)
+        return None
 
     async def gateway_token_fetch(self) -> Callable[[], Awaitable[tuple[str, dt.datetime]]]:
         """For the gateway run beside this server: internal tokens minted here, no secret involved."""
@@ -238,6 +269,9 @@ class LoyaltyServer:
         await self.app.webhooks.worker.stop()
         await self.app.hub.stop()
         await self.app.engine.dispose()
+        if self._gateway_socket is not None:
+            self._gateway_socket.unlink(missing_ok=True)
+            self._gateway_socket = None
         self._server = None
         log_event(logger, "stopped")
 
