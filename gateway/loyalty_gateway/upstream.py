@@ -56,10 +56,16 @@ class Upstream:
                     timeout=self.call_timeout_s,
                 )
             except grpc.aio.AioRpcError as exc:
-                if RpcFailure.of(exc).reason != "INVALID_TOKEN" or attempt == 2:
+                if not _our_token_refused(RpcFailure.of(exc)) or attempt == 2:
                     raise
                 self.internal_token.invalidate()
         raise AssertionError("unreachable")
+
+
+def _our_token_refused(failure: RpcFailure) -> bool:
+    """The interceptor refused the gateway's own token. An OAuth method refusing a token in the
+    request (an ended member session) says so too, but names the partner API's error_code."""
+    return failure.reason == "INVALID_TOKEN" and "error_code" not in failure.metadata
 
 
 def forwarded_metadata(headers: Any) -> Metadata:
