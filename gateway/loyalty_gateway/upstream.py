@@ -68,6 +68,19 @@ def _our_token_refused(failure: RpcFailure) -> bool:
     return failure.reason == "INVALID_TOKEN" and "error_code" not in failure.metadata
 
 
+class BadHeader(ValueError):
+    """A header gRPC metadata cannot carry: the caller's mistake, never a 500."""
+
+
+def metadata_value_ok(value: str) -> bool:
+    """gRPC metadata values are printable ASCII; HTTP lets through tabs and Latin-1 bytes."""
+    return value.isascii() and value.isprintable()
+
+
 def forwarded_metadata(headers: Any) -> Metadata:
     """The caller's credentials, tenant and request id, as the gRPC call's metadata."""
-    return tuple((name, headers[name]) for name in FORWARDED_HEADERS if name in headers)
+    metadata = tuple((name, headers[name]) for name in FORWARDED_HEADERS if name in headers)
+    for name, value in metadata:
+        if not metadata_value_ok(value):
+            raise BadHeader(f"header {name}: printable ASCII only")
+    return metadata

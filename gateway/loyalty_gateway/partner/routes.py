@@ -20,7 +20,7 @@ from loyalty_gateway.partner.answers import seed_error, seed_success
 from loyalty_gateway.partner.errors import failure_answer
 from loyalty_gateway.partner.params import BadParameters, expect_act, read_json_object, read_params, required
 from loyalty_gateway.rpc_errors import RpcFailure
-from loyalty_gateway.upstream import Upstream
+from loyalty_gateway.upstream import Upstream, metadata_value_ok
 
 _GRANT_TYPES = {
     "authorization_code": auth_pb2.GRANT_TYPE_AUTHORIZATION_CODE,
@@ -139,6 +139,8 @@ def _endpoint(handler: Handler, *, reads_params: bool = True) -> Callable[[Reque
             return await handler(request, params)
         except BadParameters as exc:
             return seed_error("1001", str(exc), params.get("transaction_id", ""))
+        except UnusableToken as exc:
+            return seed_error("1051", str(exc), params.get("transaction_id", ""))
         except grpc.aio.AioRpcError as exc:
             return failure_answer(RpcFailure.of(exc), params.get("transaction_id", ""))
 
@@ -158,7 +160,13 @@ def _bearer(request: Request) -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
+class UnusableToken(ValueError):
+    """A token no server could have issued (gRPC metadata is printable ASCII): 1051 at once."""
+
+
 def _authorization(access_token: str) -> tuple[tuple[str, str], ...]:
+    if not metadata_value_ok(access_token):
+        raise UnusableToken("invalid access token: not one this server issued")
     return (("authorization", f"Bearer {access_token}"),)
 
 

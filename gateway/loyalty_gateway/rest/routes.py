@@ -21,7 +21,7 @@ from loyalty_gateway.rest.path_template import PathTemplate
 from loyalty_gateway.rest.sse import stream_response
 from loyalty_gateway.rest.transcode import TranscodeError, build_request, response_json
 from loyalty_gateway.rpc_errors import RpcFailure, gateway_failure
-from loyalty_gateway.upstream import Upstream, forwarded_metadata
+from loyalty_gateway.upstream import BadHeader, Upstream, forwarded_metadata
 
 # Answers read by other standards' libraries, which refuse empty members (a JWKS with "y": "" for an
 # Ed25519 key): only the fields that are set.
@@ -79,8 +79,11 @@ async def call(upstream: Upstream, binding: HttpBinding, request: Request) -> Re
         return gateway_failure(
             grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT", str(exc), field=exc.field
         ).response()
+    try:
+        metadata = forwarded_metadata(request.headers)
+    except BadHeader as exc:
+        return gateway_failure(grpc.StatusCode.INVALID_ARGUMENT, "INVALID_HEADER", str(exc)).response()
     stub_method = getattr(upstream.stub_for(binding.service.full_name), binding.method.name)
-    metadata = forwarded_metadata(request.headers)
     if binding.server_streaming:
         return await stream_response(
             upstream.streams,
