@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 FORM_FIELDS_MAX = 50
@@ -29,7 +30,10 @@ async def read_params(request: Request) -> dict[str, str]:
 async def _body_params(request: Request) -> dict[str, str]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.form(max_files=0, max_fields=FORM_FIELDS_MAX)
+        try:
+            form = await request.form(max_files=0, max_fields=FORM_FIELDS_MAX)
+        except HTTPException as exc:  # too many fields, a file, a multipart body without boundary
+            raise BadParameters(f"the form cannot be read: {exc.detail}") from None
         return {name: value for name, value in form.items() if not isinstance(value, UploadFile)}
     body = await request.body()
     if not body.strip():

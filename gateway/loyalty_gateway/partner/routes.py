@@ -133,7 +133,8 @@ def _endpoint(handler: Handler, *, reads_params: bool = True) -> Callable[[Reque
     """Bad parameters are 1001 and gRPC failures their seed code; both echo the transaction_id."""
 
     async def endpoint(request: Request) -> Response:
-        params: dict[str, str] = {}
+        # Until the parameters are read, a failure echoes the query string's transaction_id.
+        params: dict[str, str] = {"transaction_id": request.query_params.get("transaction_id", "")[:64]}
         try:
             params = await read_params(request) if reads_params else dict(request.query_params)
             return await handler(request, params)

@@ -40,10 +40,10 @@ def build_request(
     _merge_body(binding, request, body)
     for field_path, value in path_values.items():
         _set_leaf(request, field_path, [value], where="path")
-    for name, values in _grouped(query).items():
+    for path, (name, values) in _grouped(binding.request_type, query).items():
         if binding.body == "*":
             raise TranscodeError(name, "this method takes its fields in the JSON body, not the query string")
-        if name.split(".")[0] in (binding.body, *_top_fields(path_values)):
+        if path.split(".")[0] in (binding.body, *_top_fields(path_values)):
             raise TranscodeError(name, "already given in the path or body")
         _set_leaf(request, name, values, where="query")
     return request
@@ -53,13 +53,26 @@ def _top_fields(path_values: dict[str, str]) -> list[str]:
     return [path.split(".")[0] for path in path_values]
 
 
-def _grouped(query: list[tuple[str, str]]) -> dict[str, list[str]]:
+def _grouped(descriptor: Descriptor, query: list[tuple[str, str]]) -> dict[str, tuple[str, list[str]]]:
+    """(name as first sent, values) by the field's proto path: `pageSize` and `page_size` are one
+    parameter. Errors name the parameter as the caller spelled it."""
     if len(query) > QUERY_PARAMETERS_MAX:
         raise TranscodeError("", f"at most {QUERY_PARAMETERS_MAX} query parameters")
-    grouped: dict[str, list[str]] = {}
+    grouped: dict[str, tuple[str, list[str]]] = {}
     for name, value in query:
-        grouped.setdefault(name, []).append(value)
+        grouped.setdefault(_proto_path(descriptor, name), (name, []))[1].append(value)
     return grouped
+
+
+def _proto_path(descriptor: Descriptor, dotted: str) -> str:
+    """`page.pageSize` -> `page.page_size`; unknown names are left for _set_leaf to refuse."""
+    names = []
+    current: Descriptor | None = descriptor
+    for name in dotted.split("."):
+        field = _field_named(current, name) if current is not None else None
+        names.append(field.name if field is not None else name)
+        current = field.message_type if field is not None else None
+    return ".".join(names)
 
 
 def _merge_body(binding: HttpBinding, request: Message, body: bytes) -> None:
