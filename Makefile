@@ -23,11 +23,11 @@ run: setup
 
 ## The whole suite, on SQLite and on PostgreSQL (LOYALTY_TEST_POSTGRES_URL; mandatory when CI=true).
 test: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 ## Only the SQLite half, for a quick loop.
 test-sqlite: setup
-	$(BIN)/pytest -m "not postgres"
+	$(BIN)/pytest -n 2 --dist loadfile -m "not postgres"
 
 # buf comes from npm, pinned to an exact version in package.json (no lock file: its optional
 # per-platform packages make `npm ci` refuse a lock made on another platform).
