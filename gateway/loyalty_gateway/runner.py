@@ -50,14 +50,13 @@ class GatewayRunner:
                 timeout_s=settings.gateway_call_timeout_s,
             )
         self.upstream = Upstream(self.channel, InternalToken(token_fetch), settings.gateway_call_timeout_s)
-        ssl = {}
+        ssl: dict[str, object] = {}
         if settings.tls_enabled:
             ssl = {"ssl_certfile": settings.tls_cert_file, "ssl_keyfile": settings.tls_key_file}
-        proxies = {}
+        # X-Forwarded-For/-Proto only from the proxies named: anyone else could pick their own address.
+        proxies: dict[str, object] = {"proxy_headers": False}
         if settings.gateway_forwarded_allow_ips:
             proxies = {"proxy_headers": True, "forwarded_allow_ips": settings.gateway_forwarded_allow_ips}
-        else:
-            proxies = {"proxy_headers": False}
         self.app = create_app(self.upstream, settings)
         config = uvicorn.Config(
             self.app,

@@ -637,6 +637,9 @@ async def test_cursors_ahead_expired_and_from_now(server, events_stub, ledger_st
     assert info.metadata["oldest_cursor"] == str(pruned)
     at_pruned = events_stub.StreamEvents(request(after_sequence=pruned), metadata=internal)
     assert points_of(await take_events(at_pruned, 6)) == [5, 6, 7, 8, 9, 10]
+    # Those came from the backlog; the stream subscribes to the hub after it. Let it, so its late
+    # subscription cannot pass for the from_now stream's below.
+    await until(lambda: hub.subscriber_count == 2, what="the pruned stream to go live")
     at_pruned.cancel()
     await until(lambda: hub.subscriber_count == 1, what="the cancelled stream to unsubscribe")
 
