@@ -36,6 +36,7 @@ from loyalty_gateway.openapi_schemas import (
     is_well_known,
 )
 from loyalty_gateway.rest.http_rules import SERVICE_FILES, HttpBinding, http_bindings
+from loyalty_gateway.rest.transcode import QUERY_STRING_MESSAGES
 from loyalty_server.auth.policy import rule_for
 from loyalty_server.config import Settings
 
@@ -45,21 +46,7 @@ CACHE_CONTROL = "public, max-age=300"  # changes only with a new release
 JSON_TYPE = "application/json"
 EVENT_STREAM = "text/event-stream"
 SECURED = [{"bearerAuth": []}]
-# Well-known types transcoding accepts as one query string (the rest only in a JSON body).
-_QUERY_MESSAGES = {
-    "google.protobuf.Timestamp",
-    "google.protobuf.Duration",
-    "google.protobuf.FieldMask",
-    "google.protobuf.DoubleValue",
-    "google.protobuf.FloatValue",
-    "google.protobuf.Int64Value",
-    "google.protobuf.UInt64Value",
-    "google.protobuf.Int32Value",
-    "google.protobuf.UInt32Value",
-    "google.protobuf.BoolValue",
-    "google.protobuf.StringValue",
-    "google.protobuf.BytesValue",
-}
+
 DESCRIPTION = """\
 REST over the loyalty engine's gRPC services, and the partner API.
 
@@ -224,7 +211,7 @@ def _query_parameters(builder: SchemaBuilder, binding: HttpBinding, taken: set[s
 def _is_query_leaf(field: Any) -> bool:
     if is_map(field):
         return False
-    return field.message_type is None or field.message_type.full_name in _QUERY_MESSAGES
+    return field.message_type is None or field.message_type.full_name in QUERY_STRING_MESSAGES
 
 
 def _query_parameter(builder: SchemaBuilder, name: str, field: Any, *, required: bool) -> Schema:

@@ -151,24 +151,28 @@ def _set_values(target: Message, field: FieldDescriptor, values: list[str], dott
         raise TranscodeError(dotted, _short(exc)) from None
 
 
-_STRING_FORMS = (
-    "google.protobuf.Timestamp",
-    "google.protobuf.Duration",
-    "google.protobuf.FieldMask",
-    "google.protobuf.StringValue",
-    "google.protobuf.BytesValue",
-    "google.protobuf.Int64Value",
-    "google.protobuf.UInt64Value",
-    "google.protobuf.Int32Value",
-    "google.protobuf.UInt32Value",
-    "google.protobuf.DoubleValue",
-    "google.protobuf.FloatValue",
-    "google.protobuf.BoolValue",
+# Well-known types a query parameter can carry as one string (the rest only in a JSON body); the
+# OpenAPI document describes the same set.
+QUERY_STRING_MESSAGES = frozenset(
+    {
+        "google.protobuf.Timestamp",
+        "google.protobuf.Duration",
+        "google.protobuf.FieldMask",
+        "google.protobuf.StringValue",
+        "google.protobuf.BytesValue",
+        "google.protobuf.Int64Value",
+        "google.protobuf.UInt64Value",
+        "google.protobuf.Int32Value",
+        "google.protobuf.UInt32Value",
+        "google.protobuf.DoubleValue",
+        "google.protobuf.FloatValue",
+        "google.protobuf.BoolValue",
+    }
 )
 
 
 def _is_well_known_scalar(descriptor: Descriptor) -> bool:
-    return descriptor.full_name in _STRING_FORMS
+    return descriptor.full_name in QUERY_STRING_MESSAGES
 
 
 def _convert(field: FieldDescriptor, value: str, dotted: str) -> Any:
