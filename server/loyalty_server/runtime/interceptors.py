@@ -79,7 +79,9 @@ async def _abort_for(exc: BaseException, outcome: _CallOutcome, context: grpc.ai
         logger.debug("unhandled error detail", exc_info=exc)
         status = simple_status(grpc.StatusCode.INTERNAL, "INTERNAL", "internal error; see the server log")
     outcome.code = status.code
-    await context.abort(status.code, status.details, status.trailing_metadata)
+    # abort() replaces the trailing metadata: the request id goes again, a failure is when it is needed.
+    trailing = (*status.trailing_metadata, (REQUEST_ID_HEADER, outcome.request_id))
+    await context.abort(status.code, status.details, trailing)
 
 
 @contextlib.asynccontextmanager

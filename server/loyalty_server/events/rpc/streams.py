@@ -15,6 +15,7 @@ from loyalty_server.ledger.tiers import Tiers
 from loyalty_server.principal import current_principal
 
 _Context = grpc.aio.ServicerContext
+START_SEQUENCE_HEADER = "loyalty-start-sequence"
 
 
 class StreamRpcs(SubscriptionRpcBase):
@@ -33,8 +34,9 @@ class StreamRpcs(SubscriptionRpcBase):
             await context.write(subscription_pb2.StreamEventsResponse(heartbeat=self._heartbeat(beat)))
 
         # Headers now, before any event: a client (the gateway's SSE too) learns the stream was accepted
-        # at once, not at the first event or heartbeat.
-        await context.send_initial_metadata(())
+        # at once, not at the first event or heartbeat, and where it starts (a client that started "from
+        # now" and is cut off before its first event resumes from there, losing nothing).
+        await context.send_initial_metadata(((START_SEQUENCE_HEADER, str(start)),))
         await Follower(self.engine, self.hub, only, start).run(
             send_event, send_heartbeat, heartbeat_s=heartbeat_s
         )
