@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BUF := node_modules/.bin/buf
 
-.PHONY: setup run test test-sqlite lint fmt gen gen-check buf-lint buf-breaking bench clean
+.PHONY: setup run test test-sqlite lint fmt gen gen-check buf-lint buf-breaking bench ts-client clean
 
 setup: $(STAMP)
 
@@ -59,8 +59,18 @@ gen: setup
 gen-check: setup
 	$(BIN)/python tools/gen_protos.py --check
 
+## The TypeScript client (clients/typescript): generated from the protos with buf + protoc-gen-es, built
+## with tsc into dist/. Needs Node.js 20+ and npm. The suite builds it by itself too.
+TS := clients/typescript
+$(TS)/node_modules/.installed: $(TS)/package.json
+	cd $(TS) && npm install --no-package-lock --no-audit --no-fund --loglevel=error
+	touch $@
+
+ts-client: $(TS)/node_modules/.installed
+	cd $(TS) && npm run build
+
 bench: setup
 	@echo "benchmarks arrive with issue 9 (bench/)"; exit 1
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache $(TS)/node_modules $(TS)/dist $(TS)/src/gen
