@@ -233,6 +233,12 @@ def _add_auth_commands(commands: Any) -> None:
     create_account.add_argument(
         "--token-ttl-s", type=int, default=0, help="access token lifetime (default 3600)"
     )
+    create_account.add_argument(
+        "--format",
+        choices=["json", "env"],
+        default="json",
+        help="env: `export LOYALTY_CLIENT_ID=… LOYALTY_CLIENT_SECRET=…` lines, for eval in a shell",
+    )
     _auth_command(create_account, "create_service_account")
 
 

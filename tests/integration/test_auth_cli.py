@@ -90,3 +90,31 @@ async def test_bootstrap_an_admin_then_manage_partners(tmp_path, database_url) -
     assert disabled == {"client_id": partner["client_id"], "state": "disabled", "grants_revoked": 0}
     listed = run_cli(tmp_path, "partners", "list", *flags)
     assert [json.loads(line)["state"] for line in listed.stdout.splitlines()] == ["disabled"]
+
+
+async def test_service_account_as_shell_exports(tmp_path, database_url) -> None:
+    """`--format env` prints lines a shell can eval: the id and secret a client reads, and they work."""
+    flags = ("--database-url", database_url)
+    result = run_cli(
+        tmp_path, "service-accounts", "create", "--name", "pos 1", "--role", "pos", "--format", "env", *flags
+    )
+    assert result.returncode == 0, result.stderr
+    exports = dict(line.removeprefix("export ").split("=", 1) for line in result.stdout.splitlines())
+    assert set(exports) == {"LOYALTY_CLIENT_ID", "LOYALTY_CLIENT_SECRET"}
+    assert exports["LOYALTY_CLIENT_ID"].startswith("svc_")
+
+    server = LoyaltyServer(make_settings(tmp_path, database_url))
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel:
+            reply = await auth_pb2_grpc.AuthServiceStub(channel).ExchangeToken(
+                auth_pb2.ExchangeTokenRequest(
+                    grant_type=auth_pb2.GRANT_TYPE_CLIENT_CREDENTIALS,
+                    client_id=exports["LOYALTY_CLIENT_ID"],
+                    client_secret=exports["LOYALTY_CLIENT_SECRET"].strip("'"),
+                ),
+                timeout=10,
+            )
+        assert reply.access_token
+    finally:
+        await server.stop(grace_s=0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import shlex
 import uuid
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,12 @@ async def create_service_account(engine: AsyncEngine, settings: Settings, args: 
         )
     except DomainError as error:
         raise _refusal(error) from None
+    if args.format == "env":
+        # For `eval "$(loyalty service-accounts create ... --format env)"`: what LoyaltyClient programs,
+        # the POS example and the TypeScript smoke test read. shlex quoting keeps eval safe.
+        print(f"export LOYALTY_CLIENT_ID={shlex.quote(account.client_id)}")
+        print(f"export LOYALTY_CLIENT_SECRET={shlex.quote(secret)}")
+        return
     print(
         json.dumps(
             {
