@@ -9,7 +9,7 @@ server's `loyalty-start-sequence` header, so even a disconnect before the first 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -21,6 +21,7 @@ from loyalty.v1 import subscription_pb2, subscription_pb2_grpc
 START_SEQUENCE_HEADER = "loyalty-start-sequence"
 STREAM_EVENTS = "/loyalty.v1.SubscriptionService/StreamEvents"
 WATCH_MEMBER = "/loyalty.v1.SubscriptionService/WatchMember"
+Metadata = tuple[tuple[str, str], ...]
 
 
 def resumable(error: LoyaltyError) -> bool:
@@ -84,32 +85,24 @@ class EventStream:
         return request
 
     async def _follow(self) -> AsyncIterator[subscription_pb2.Event]:
-        reconnects = _Reconnects(self._settings)
-        while True:
-            token = await self._settings.token_for(STREAM_EVENTS)
-            call = self._stub.StreamEvents(self._next_request(), metadata=_bearer(token))
-            try:
-                await self._learn_start(call)
-                async for item in call:
-                    reconnects.progressed()
-                    if item.WhichOneof("item") == "event":
-                        if self.cursor is not None and item.event.sequence <= self.cursor:
-                            continue  # never twice, whatever happens on the wire
-                        self.cursor = item.event.sequence
-                        yield item.event
-                    else:
-                        self.cursor = max(self.cursor or 0, item.heartbeat.sequence)
-                # The server closed the stream without an error (it does not, short of shutting
-                # down): treat it as a disconnect.
-                failure = typed_error(_closed())
-            except grpc.aio.AioRpcError as error:
-                failure = typed_error(error)
-            finally:
-                call.cancel()
-            await reconnects.after(failure, token)
-            self.reconnects += 1
+        def connect(metadata: Metadata) -> Any:
+            return self._stub.StreamEvents(self._next_request(), metadata=metadata)
 
-    async def _learn_start(self, call: Any) -> None:
+        # aclosing: a reader that stops closes the connection now, not when the GC finds it.
+        async with contextlib.aclosing(
+            _reconnecting(self._settings, STREAM_EVENTS, connect, self._connected)
+        ) as items:
+            async for item in items:
+                if item.WhichOneof("item") == "event":
+                    if self.cursor is not None and item.event.sequence <= self.cursor:
+                        continue  # never twice, whatever happens on the wire
+                    self.cursor = item.event.sequence
+                    yield item.event
+                else:
+                    self.cursor = max(self.cursor or 0, item.heartbeat.sequence)
+
+    async def _connected(self, call: Any, connection: int) -> None:
+        self.reconnects = connection
         if self.cursor is not None:
             return
         for key, value in await call.initial_metadata() or ():
@@ -125,24 +118,48 @@ async def watch_member(
 ) -> AsyncIterator[subscription_pb2.MemberSnapshot]:
     """The member's snapshots, the current one first; after a reconnect, the current one again (a
     snapshot is a whole state, so nothing in between matters)."""
+
+    def connect(metadata: Metadata) -> Any:
+        return stub.WatchMember(request, metadata=metadata)
+
+    async with contextlib.aclosing(_reconnecting(settings, WATCH_MEMBER, connect)) as items:
+        async for item in items:
+            if item.WhichOneof("item") == "snapshot":
+                yield item.snapshot
+
+
+async def _reconnecting(
+    settings: CallSettings,
+    method: str,
+    connect: Callable[[Metadata], Any],
+    connected: Callable[[Any, int], Awaitable[None]] | None = None,
+) -> AsyncIterator[Any]:
+    """The items of a server stream over as many connections as it takes. `connect` opens the call
+    (it builds the request afresh, from the latest cursor); `connected(call, n)` runs on the n-th
+    connection (0 = the first) before its items are read."""
     reconnects = _Reconnects(settings)
+    connection = 0
     while True:
-        token = await settings.token_for(WATCH_MEMBER)
-        call = stub.WatchMember(request, metadata=_bearer(token))
+        token = await settings.token_for(method)
+        call = connect(_bearer(token))
         try:
+            if connected is not None:
+                await connected(call, connection)
             async for item in call:
                 reconnects.progressed()
-                if item.WhichOneof("item") == "snapshot":
-                    yield item.snapshot
+                yield item
+            # The server closed the stream without an error (it does not, short of shutting down):
+            # treat it as a disconnect.
             failure = typed_error(_closed())
         except grpc.aio.AioRpcError as error:
             failure = typed_error(error)
         finally:
             call.cancel()
         await reconnects.after(failure, token)
+        connection += 1
 
 
-def _bearer(token: str) -> tuple[tuple[str, str], ...]:
+def _bearer(token: str) -> Metadata:
     return (("authorization", f"Bearer {token}"),) if token else ()
 
 
