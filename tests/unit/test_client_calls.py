@@ -361,3 +361,15 @@ async def test_a_streams_own_timeout_is_kept() -> None:
 def test_settings_need_a_positive_deadline() -> None:
     with pytest.raises(AssertionError):
         CallSettings(tokens=None, tenant=None, deadline_s=0, retry=POLICY)
+
+
+async def test_a_call_with_its_own_authorization_never_asks_the_token_source() -> None:
+    tokens = Tokens()
+    settings, _sleeps = _settings(tokens)
+    continuation = Continuation(_error(grpc.StatusCode.UNAUTHENTICATED))
+    own = grpc.aio.Metadata(("authorization", "Bearer mine"))
+    with pytest.raises(Unauthenticated):  # the caller's token is the caller's to renew
+        await _unary(settings, continuation, _details(metadata=own), ledger_pb2.GetBalanceRequest())
+    assert continuation.authorizations() == ["Bearer mine"]
+    assert tokens.gets == 0
+    assert tokens.invalidated == []

@@ -197,3 +197,19 @@ def test_retries_stop_after_attempts_max_tries() -> None:
     verdicts = [should_retry(unavailable, idempotent=True, attempt=n, policy=POLICY) for n in range(1, 8)]
     assert verdicts == [True, True, True, True, False, False, False]
     assert should_retry(unavailable, idempotent=True, attempt=1, policy=NO_RETRY) is False
+
+
+@pytest.mark.parametrize("multiplier", [1.1, 2.0, 5e9])
+def test_any_multiplier_reaches_the_cap_without_overflow(multiplier: float) -> None:
+    policy = RetryPolicy(backoff_initial_ms=100, backoff_max_ms=5_000, multiplier=multiplier)
+    waits = [policy.backoff_ms(retry, random.Random(0)) for retry in (0, 10**3, 10**9)]
+    ceilings = [min(5_000, 100 * multiplier**0), 5_000, 5_000]
+    expected = [int(ceiling * random.Random(0).uniform(0.5, 1.0)) for ceiling in ceilings]
+    assert waits == expected
+
+
+def test_a_multiplier_of_one_keeps_the_first_wait() -> None:
+    policy = RetryPolicy(backoff_initial_ms=100, backoff_max_ms=5_000, multiplier=1.0)
+    assert {policy.backoff_ms(retry, random.Random(0)) for retry in (0, 1, 50)} == {
+        int(100 * random.Random(0).uniform(0.5, 1.0))
+    }

@@ -466,3 +466,26 @@ async def test_closing_watch_member_cancels_the_open_call() -> None:
     assert (await anext(snapshots)).sequence == 1
     await snapshots.aclose()
     assert stub.calls[0].cancelled is True
+
+
+async def test_a_token_renewal_failing_while_reconnecting_is_one_more_failed_connection() -> None:
+    """The server (and its token endpoint) is down when the token is due: the stream waits and
+    reconnects, it does not end."""
+
+    class FlakyTokens(Tokens):
+        def __init__(self) -> None:
+            super().__init__()
+            self.gets = 0
+
+        async def get(self) -> str:
+            self.gets += 1
+            if self.gets == 2:
+                raise _error(grpc.StatusCode.UNAVAILABLE)
+            return await super().get()
+
+    stub = FakeStub(FakeStreamCall(event(1), UNAVAILABLE), FakeStreamCall(event(2)))
+    settings, sleeps = _settings(tokens=FlakyTokens())
+    events = aiter(_events(stub, _after(0), settings))
+    assert [(await anext(events)).sequence for _ in range(2)] == [1, 2]
+    assert len(stub.calls) == 2  # no call was opened while the token could not be had
+    assert sleeps.waits == _expected_waits(0, 1)

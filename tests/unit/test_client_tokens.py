@@ -148,3 +148,43 @@ async def test_a_static_token_is_never_renewed() -> None:
 def test_a_static_token_cannot_be_empty() -> None:
     with pytest.raises(AssertionError):
         StaticToken("")
+
+
+async def test_a_failing_fetch_is_shared_and_the_next_get_tries_again() -> None:
+    release = asyncio.Event()
+    attempts = 0
+
+    async def failing_then_fine() -> tuple[str, float]:
+        nonlocal attempts
+        attempts += 1
+        await release.wait()
+        if attempts == 1:
+            raise ConnectionError("token endpoint down")
+        return "tok-2", 600.0
+
+    tokens = RenewingToken(failing_then_fine, monotonic=FakeClock())
+    waiting = asyncio.gather(*(tokens.get() for _ in range(10)), return_exceptions=True)
+    await asyncio.sleep(0)
+    release.set()
+    results = await waiting
+    assert attempts == 1  # asked once for all ten, not once each
+    assert all(isinstance(result, ConnectionError) for result in results)
+    assert await tokens.get() == "tok-2"
+    assert attempts == 2
+
+
+async def test_a_caller_giving_up_does_not_cancel_the_others_fetch() -> None:
+    release = asyncio.Event()
+
+    async def slow_fetch() -> tuple[str, float]:
+        await release.wait()
+        return "tok-1", 600.0
+
+    tokens = RenewingToken(slow_fetch, monotonic=FakeClock())
+    impatient = asyncio.ensure_future(tokens.get())
+    patient = asyncio.ensure_future(tokens.get())
+    await asyncio.sleep(0)
+    impatient.cancel()
+    release.set()
+    assert await patient == "tok-1"
+    assert impatient.cancelled()

@@ -36,8 +36,12 @@ class CallSettings:
     def __post_init__(self) -> None:
         assert self.deadline_s > 0, "a call without a deadline can hang for ever"
 
-    async def token_for(self, full_method: str | bytes) -> str:
+    async def token_for(self, full_method: str | bytes, metadata: object = None) -> str:
+        """The token to send, or "" when none is: open methods, and calls that carry their own
+        `authorization` (which is theirs to renew)."""
         if self.tokens is None or method_name(full_method) in OPEN_METHODS:
+            return ""
+        if any(key == "authorization" for key, _value in metadata or ()):  # type: ignore[attr-defined]
             return ""
         return await self.tokens.get()
 
@@ -75,7 +79,7 @@ class UnaryCalls(grpc.aio.UnaryUnaryClientInterceptor):
         attempt, reauthenticated = 0, False
         while True:
             attempt += 1
-            token = await settings.token_for(client_call_details.method)
+            token = await settings.token_for(client_call_details.method, client_call_details.metadata)
             call = await continuation(settings.details(client_call_details, token, unary=True), request)
             try:
                 await call
@@ -103,5 +107,5 @@ class StreamCalls(grpc.aio.UnaryStreamClientInterceptor):
     async def intercept_unary_stream(
         self, continuation: Callable[..., Any], client_call_details: grpc.aio.ClientCallDetails, request: Any
     ) -> Any:
-        token = await self._settings.token_for(client_call_details.method)
+        token = await self._settings.token_for(client_call_details.method, client_call_details.metadata)
         return await continuation(self._settings.details(client_call_details, token, unary=False), request)

@@ -8,6 +8,7 @@ say "the outcome is unknown or the server was not reached": UNAVAILABLE and DEAD
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from dataclasses import dataclass
 
@@ -42,10 +43,18 @@ class RetryPolicy:
         assert self.multiplier >= 1.0
         assert self.stream_reconnects_max >= 1
 
+    @property
+    def _retries_to_cap(self) -> int:
+        """From this retry on, the exponential wait is at (or past) its cap: bounds the exponent."""
+        if self.multiplier == 1.0:
+            return 0
+        return math.ceil(math.log(self.backoff_max_ms / self.backoff_initial_ms, self.multiplier))
+
     def backoff_ms(self, retry: int, rng: random.Random, server_delay: dt.timedelta | None = None) -> int:
         """The wait before retry number `retry` (0 = the first retry)."""
         assert retry >= 0
-        ceiling_ms = min(self.backoff_max_ms, self.backoff_initial_ms * self.multiplier ** min(retry, 32))
+        exponent = min(retry, self._retries_to_cap)
+        ceiling_ms = min(self.backoff_max_ms, self.backoff_initial_ms * self.multiplier**exponent)
         wait_ms = int(ceiling_ms * rng.uniform(0.5, 1.0))
         if server_delay is not None:
             wait_ms = max(wait_ms, int(server_delay.total_seconds() * 1000))

@@ -140,9 +140,12 @@ async def _reconnecting(
     reconnects = _Reconnects(settings)
     connection = 0
     while True:
-        token = await settings.token_for(method)
-        call = connect(_bearer(token))
+        token, call = "", None
         try:
+            # Inside the try: a token renewal that fails while the server is down is one more
+            # failed connection, not the end of the stream.
+            token = await settings.token_for(method)
+            call = connect(_bearer(token))
             if connected is not None:
                 await connected(call, connection)
             async for item in call:
@@ -154,7 +157,8 @@ async def _reconnecting(
         except grpc.aio.AioRpcError as error:
             failure = typed_error(error)
         finally:
-            call.cancel()
+            if call is not None:
+                call.cancel()
         await reconnects.after(failure, token)
         connection += 1
 

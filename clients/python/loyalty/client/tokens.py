@@ -44,9 +44,11 @@ class RenewingToken:
     def __init__(self, fetch: TokenFetch, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._fetch = fetch
         self._monotonic = monotonic
-        self._lock = asyncio.Lock()
         self._token = ""
         self._renew_at = 0.0
+        # The fetch under way, shared by every caller that needs a token meanwhile: they all get its
+        # token or its error, so a failing endpoint is asked once, not once per waiting call.
+        self._renewal: asyncio.Future[str] | None = None
 
     def _fresh(self) -> bool:
         return bool(self._token) and self._monotonic() < self._renew_at
@@ -54,15 +56,25 @@ class RenewingToken:
     async def get(self) -> str:
         if self._fresh():
             return self._token
-        async with self._lock:
-            if not self._fresh():  # another caller may have renewed it while this one waited
-                fetched_at = self._monotonic()
-                token, lifetime_s = await self._fetch()
-                assert token, "the token endpoint returned no token"
-                assert lifetime_s > 0, "the token endpoint returned an expired token"
-                self._token = token
-                self._renew_at = fetched_at + lifetime_s / 2
-        return self._token
+        if self._renewal is None:
+            self._renewal = asyncio.ensure_future(self._renew())
+            self._renewal.add_done_callback(self._renewal_done)
+        # shield: a caller that gives up (cancelled) does not cancel the others' fetch.
+        return await asyncio.shield(self._renewal)
+
+    async def _renew(self) -> str:
+        fetched_at = self._monotonic()
+        token, lifetime_s = await self._fetch()
+        assert token, "the token endpoint returned no token"
+        assert lifetime_s > 0, "the token endpoint returned an expired token"
+        self._token = token
+        self._renew_at = fetched_at + lifetime_s / 2
+        return token
+
+    def _renewal_done(self, renewal: asyncio.Future[str]) -> None:
+        self._renewal = None  # the next get() after a failure starts a fresh fetch
+        if not renewal.cancelled():
+            renewal.exception()  # retrieved here too: every waiter may have been cancelled
 
     def invalidate(self, token: str) -> bool:
         # Only the token that was refused: a newer one fetched meanwhile stays.
