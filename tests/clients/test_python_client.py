@@ -5,9 +5,10 @@ not up yet; event streams that resume across a server restart without a gap or a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import socket
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
@@ -168,11 +169,23 @@ def faulty_ledger(fault: Callable[[Any, Any, Any], Any]) -> list[ServiceRegistra
     return services
 
 
-async def start_faulty(tmp_path, database_url, port, fault) -> LoyaltyServer:
+@contextlib.asynccontextmanager
+async def faulty_client(
+    tmp_path, database_url, port, fault, **client_options: Any
+) -> AsyncIterator[LoyaltyClient]:
+    """A server with `fault` around EnrollMember, and an admin's client of it (FAST_RETRY unless told)."""
     settings = make_settings(tmp_path, database_url, grpc_address=f"127.0.0.1:{port}")
     server = LoyaltyServer(settings, services=faulty_ledger(fault))
     await server.start()
-    return server
+    try:
+        client_id, secret = await service_account(server, Role.ADMIN)
+        options = {"retry": FAST_RETRY, **client_options}
+        async with LoyaltyClient(
+            f"127.0.0.1:{port}", client_id=client_id, client_secret=secret, **options
+        ) as client:
+            yield client
+    finally:
+        await server.stop(grace_s=0)
 
 
 async def test_a_lost_answer_is_retried_and_replayed(tmp_path, database_url, port) -> None:
@@ -185,19 +198,12 @@ async def test_a_lost_answer_is_retried_and_replayed(tmp_path, database_url, por
             await context.abort(grpc.StatusCode.UNAVAILABLE, "connection reset")  # ... but the answer is lost
         return reply
 
-    server = await start_faulty(tmp_path, database_url, port, commit_then_fail)
-    try:
-        client_id, secret = await service_account(server, Role.ADMIN)
-        async with LoyaltyClient(
-            f"127.0.0.1:{port}", client_id=client_id, client_secret=secret, retry=FAST_RETRY
-        ) as client:
-            request_id = new_request_id()
-            reply = await client.ledger.EnrollMember(enroll_request(request_id, "bo@example.com"))
-            assert calls == [request_id, request_id]
-            assert reply.member.email == "bo@example.com"
-            assert await member_count(client) == 1  # enrolled once, answered twice
-    finally:
-        await server.stop(grace_s=0)
+    async with faulty_client(tmp_path, database_url, port, commit_then_fail) as client:
+        request_id = new_request_id()
+        reply = await client.ledger.EnrollMember(enroll_request(request_id, "bo@example.com"))
+        assert calls == [request_id, request_id]
+        assert reply.member.email == "bo@example.com"
+        assert await member_count(client) == 1  # enrolled once, answered twice
 
 
 async def test_a_missed_deadline_is_retried_and_replayed(tmp_path, database_url, port) -> None:
@@ -210,19 +216,12 @@ async def test_a_missed_deadline_is_retried_and_replayed(tmp_path, database_url,
             await asyncio.sleep(5)  # the client's deadline passes first
         return reply
 
-    server = await start_faulty(tmp_path, database_url, port, commit_then_stall)
-    try:
-        client_id, secret = await service_account(server, Role.ADMIN)
-        async with LoyaltyClient(
-            f"127.0.0.1:{port}", client_id=client_id, client_secret=secret, retry=FAST_RETRY, deadline_s=1.0
-        ) as client:
-            await client.ledger.ListMembers(ledger_pb2.ListMembersRequest())  # token fetched, channel up
-            reply = await client.ledger.EnrollMember(enroll_request(new_request_id(), "cy@example.com"))
-            assert len(calls) == 2
-            assert reply.member.email == "cy@example.com"
-            assert await member_count(client) == 1
-    finally:
-        await server.stop(grace_s=0)
+    async with faulty_client(tmp_path, database_url, port, commit_then_stall, deadline_s=1.0) as client:
+        await client.ledger.ListMembers(ledger_pb2.ListMembersRequest())  # token fetched, channel up
+        reply = await client.ledger.EnrollMember(enroll_request(new_request_id(), "cy@example.com"))
+        assert len(calls) == 2
+        assert reply.member.email == "cy@example.com"
+        assert await member_count(client) == 1
 
 
 async def test_a_call_without_request_id_is_not_retried(tmp_path, database_url, port) -> None:
@@ -232,20 +231,13 @@ async def test_a_call_without_request_id_is_not_retried(tmp_path, database_url, 
         calls.append(request.request_id)
         await context.abort(grpc.StatusCode.UNAVAILABLE, "down")
 
-    server = await start_faulty(tmp_path, database_url, port, always_unavailable)
-    try:
-        client_id, secret = await service_account(server, Role.ADMIN)
-        async with LoyaltyClient(
-            f"127.0.0.1:{port}", client_id=client_id, client_secret=secret, retry=FAST_RETRY
-        ) as client:
-            with pytest.raises(Unavailable):
-                await client.ledger.EnrollMember(enroll_request(""))
-            assert calls == [""]
-            with pytest.raises(Unavailable):  # idempotent, but every try fails: attempts_max, then the error
-                await client.ledger.EnrollMember(enroll_request("r-1"))
-            assert calls == ["", *["r-1"] * FAST_RETRY.attempts_max]
-    finally:
-        await server.stop(grace_s=0)
+    async with faulty_client(tmp_path, database_url, port, always_unavailable) as client:
+        with pytest.raises(Unavailable):
+            await client.ledger.EnrollMember(enroll_request(""))
+        assert calls == [""]
+        with pytest.raises(Unavailable):  # idempotent, but every try fails: attempts_max, then the error
+            await client.ledger.EnrollMember(enroll_request("r-1"))
+        assert calls == ["", *["r-1"] * FAST_RETRY.attempts_max]
 
 
 async def test_retries_until_the_server_is_up(tmp_path, database_url, port) -> None:
