@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty.v1 import subscription_pb2
 from loyalty_server.clock import Clock
-from loyalty_server.storage.engine import after_commit, before_commit, transaction_state
+from loyalty_server.storage.engine import after_commit, before_commit, in_inner_savepoint, transaction_state
 from loyalty_server.storage.schema import events
 
 EventType = subscription_pb2.EventType
@@ -85,7 +85,7 @@ async def append_event(
     """
     assert event.type in TYPE_NAMES, f"unknown event type {event.type}"
     assert event.WhichOneof("payload") is not None, "an event needs its payload"
-    assert not connection.in_nested_transaction(), "a savepoint could roll back an event kept for commit"
+    assert not in_inner_savepoint(connection), "a savepoint could roll back an event kept for commit"
     event.event_id = str(uuid.uuid4())
     event.type_name = TYPE_NAMES[event.type]
     now = clock.now()

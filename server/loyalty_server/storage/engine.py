@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from loyalty_server.errors import ConfigError
+from loyalty_server.storage.group_commit import Batch, sqlite_writer
 
 _DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -82,6 +83,7 @@ AfterCommitHook = Callable[[], None]
 _BEFORE_COMMIT = "loyalty.before_commit"
 _AFTER_COMMIT = "loyalty.after_commit"
 _STATE = "loyalty.transaction_state"
+_OWN_SAVEPOINT = "loyalty.own_savepoint"  # SQLite: the writer's savepoint in its group-commit batch
 
 
 def transaction_state(connection: AsyncConnection) -> dict[str, Any]:
@@ -107,26 +109,64 @@ def after_commit(connection: AsyncConnection, key: str, hook: AfterCommitHook) -
 
 @contextlib.asynccontextmanager
 async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A transaction that will write: on SQLite it holds the write lock from its first statement."""
-    async with engine.connect() as connection:
-        if is_sqlite(engine):
-            await connection.execution_options(sqlite_begin="IMMEDIATE")
-        # connection.info outlives this checkout (it belongs to the pooled DBAPI connection): reset it.
-        before: dict[str, CommitHook] = {}
-        after: dict[str, AfterCommitHook] = {}
-        connection.info[_BEFORE_COMMIT] = before
-        connection.info[_AFTER_COMMIT] = after
-        connection.info[_STATE] = {}
-        try:
-            async with connection.begin():
+    """A transaction that will write. It returns once its work is committed (or raises).
+
+    On SQLite it is a savepoint in the process's one write transaction, committed together with the
+    concurrent writers' (group commit, `storage/group_commit.py`); on PostgreSQL a transaction of
+    its own on a pooled connection."""
+    if is_sqlite(engine):
+        writer = sqlite_writer(engine)
+        joined = writer.joined_batch()
+        if joined is not None:
+            async with _savepoint(joined) as connection:
                 yield connection
-                for hook in before.values():
-                    await hook(connection)
-        finally:
-            for key in (_BEFORE_COMMIT, _AFTER_COMMIT, _STATE):
-                connection.info.pop(key, None)
+            return
+        async with writer.turn() as batch, _savepoint(batch) as connection:
+            yield connection
+        return
+    async with engine.connect() as connection:
+        async with _hooks(connection) as (before, after), connection.begin():
+            yield connection
+            for hook in before.values():
+                await hook(connection)
         for done in after.values():
             done()
+
+
+@contextlib.asynccontextmanager
+async def _savepoint(batch: Batch) -> AsyncIterator[AsyncConnection]:
+    """One writer's share of a SQLite batch: its own savepoint and hooks."""
+    connection = batch.connection
+    async with _hooks(connection) as (before, after), connection.begin_nested() as savepoint:
+        connection.info[_OWN_SAVEPOINT] = savepoint
+        yield connection
+        for hook in before.values():
+            await hook(connection)
+    batch.writes += 1
+    batch.after_commit.extend(after.values())
+
+
+@contextlib.asynccontextmanager
+async def _hooks(
+    connection: AsyncConnection,
+) -> AsyncIterator[tuple[dict[str, CommitHook], dict[str, AfterCommitHook]]]:
+    # connection.info outlives this transaction (it belongs to the pooled DBAPI connection): reset it.
+    before: dict[str, CommitHook] = {}
+    after: dict[str, AfterCommitHook] = {}
+    connection.info[_BEFORE_COMMIT] = before
+    connection.info[_AFTER_COMMIT] = after
+    connection.info[_STATE] = {}
+    try:
+        yield before, after
+    finally:
+        for key in (_BEFORE_COMMIT, _AFTER_COMMIT, _STATE, _OWN_SAVEPOINT):
+            connection.info.pop(key, None)
+
+
+def in_inner_savepoint(connection: AsyncConnection) -> bool:
+    """Whether the write transaction is inside a savepoint of its own making (which could roll back
+    part of its work), as opposed to the savepoint group commit gives each writer on SQLite."""
+    return connection.get_nested_transaction() is not connection.info.get(_OWN_SAVEPOINT)
 
 
 def _hide_password(url: str) -> str:

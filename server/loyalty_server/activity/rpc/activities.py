@@ -42,10 +42,16 @@ from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invali
 from loyalty_server.ledger.members import get_member
 from loyalty_server.ledger.rpc.convert import datetime_of
 from loyalty_server.principal import Role
+from loyalty_server.storage.group_commit import grouped_writes
 
 _Context = grpc.aio.ServicerContext
 Outcome = activity_pb2.ActivityOutcome
+ACTIVITIES_PER_COMMIT_MAX = 100  # SQLite: activities of one call that share a commit
 ACTIVITY_SCOPE = "steps"  # the partner API's scope for posting activities
+# Each requested type is a bound parameter of the query, and databases cap those (PostgreSQL at
+# 32767): a list this long already names every type many times over.
+ACTIVITY_TYPE_FILTER_MAX = 64
+CLIENT_ID_LENGTH_MAX = 64  # partner client ids are "pc_" and 24 hex digits
 
 
 def _denied(reason: str, message: str) -> DomainError:
@@ -55,10 +61,17 @@ def _denied(reason: str, message: str) -> DomainError:
 def _filters(
     request: activity_pb2.ListActivitiesRequest | activity_pb2.ListHealthReadingsRequest, client_id: str
 ) -> ActivityFilter:
+    if len(request.types) > ACTIVITY_TYPE_FILTER_MAX:
+        raise invalid_argument(
+            "ACTIVITY_TYPES_TOO_MANY",
+            f"at most {ACTIVITY_TYPE_FILTER_MAX} activity types",
+            FieldViolation("types", f"at most {ACTIVITY_TYPE_FILTER_MAX}"),
+        )
+    requests.check_text(client_id, "client_id", CLIENT_ID_LENGTH_MAX)
     return ActivityFilter(
         type_names=type_names(list(request.types)),
-        start=datetime_of(request.start_time) if request.HasField("start_time") else None,
-        end=datetime_of(request.end_time) if request.HasField("end_time") else None,
+        start=datetime_of(request.start_time, "start_time") if request.HasField("start_time") else None,
+        end=datetime_of(request.end_time, "end_time") if request.HasField("end_time") else None,
         client_id=client_id,
         include_deleted=getattr(request, "include_deleted", False),
     )
@@ -147,13 +160,17 @@ class ActivityRpcs(ActivityRpcBase):
         planned = await self._plan(request, request_id=request.request_id)
         entries = entries_of(request)
         response = activity_pb2.PostActivitiesResponse(transaction_id=entries[0][1].transaction_id)
-        for one in planned:
-            applied = (
-                await self.intake.apply(tenant_id, one.item)
-                if one.item is not None
-                else Applied(Outcome.ACTIVITY_OUTCOME_FAILED, failure=one.problem)
-            )
-            _add_result(response, one, applied)
+        # Each activity is its own transaction (applied whole or refused); on SQLite a run of them
+        # shares one commit, and runs are short so that other writers are not kept waiting long.
+        for start in range(0, len(planned), ACTIVITIES_PER_COMMIT_MAX):
+            async with grouped_writes(self.engine):
+                for one in planned[start : start + ACTIVITIES_PER_COMMIT_MAX]:
+                    applied = (
+                        await self.intake.apply(tenant_id, one.item)
+                        if one.item is not None
+                        else Applied(Outcome.ACTIVITY_OUTCOME_FAILED, failure=one.problem)
+                    )
+                    _add_result(response, one, applied)
         if request.request_id:
             await batch_replay.store_response(self.engine, self.clock, tenant_id, request, response)
         return response
@@ -164,7 +181,9 @@ class ActivityRpcs(ActivityRpcBase):
         if request.member_id:
             self.check_member_access(request.member_id)
         now = (
-            datetime_of(request.evaluation_time) if request.HasField("evaluation_time") else self.clock.now()
+            datetime_of(request.evaluation_time, "evaluation_time")
+            if request.HasField("evaluation_time")
+            else self.clock.now()
         )
         planned = await self._plan(request, request_id="", default_member_id=request.member_id)
         simulation = Simulation(self.ledger, self.tenant_id(), now)

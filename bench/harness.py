@@ -1,0 +1,226 @@
+"""One benchmark run on one database: the baseline and the engine under the same loads.
+
+For each unary scenario: a closed loop finds the saturation rate, then an open loop at half that rate
+measures the latency a caller sees with headroom. The baseline (no-op servicers, same stack) runs the
+same scenarios first, on the same database and token, so every engine figure has its ratio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import setup
+from bench.loadgen import Load, percentile_ms, run
+from bench.process import ServerProcess
+from bench.requests import RequestSpec
+from bench.streams import run_streams
+
+PROGRAM = Path(__file__).resolve().parent / "program.toml"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    method: str
+    kind: str
+    batch: int = 1  # units per call (activities per PostActivities)
+    concurrency: int = 32
+    unit: str = "req/s"
+
+
+SCENARIOS = (
+    Scenario("GetBalance", "/loyalty.v1.LedgerService/GetBalance", "get_balance"),
+    Scenario("PostActivities x1", "/loyalty.v1.ActivityService/PostActivities", "post_activities"),
+    Scenario(
+        "PostActivities x100",
+        "/loyalty.v1.ActivityService/PostActivities",
+        "post_activities",
+        batch=100,
+        concurrency=4,
+        unit="activities/s",
+    ),
+    Scenario("RecordPurchase", "/loyalty.v1.ActivityService/RecordPurchase", "record_purchase"),
+)
+
+
+@dataclass(frozen=True)
+class Options:
+    database: str  # "sqlite" or "postgresql"
+    run_dir: Path
+    postgres_url: str
+    duration_s: float = 10.0
+    warmup_s: float = 2.0
+    members: int = 1000
+    processes: int = 1  # load generator processes (the server has the other core)
+    subscribers: int = 100
+    stream_events_per_s: float = 500.0
+    scenarios: tuple[str, ...] = ()  # names to run; empty = all
+    streams: bool = True
+    profile: bool = False
+
+
+@dataclass
+class Measurement:
+    database: str
+    scenario: str
+    mode: str  # "engine" or "baseline"
+    unit: str
+    throughput: float
+    p50_ms: float
+    p99_ms: float
+    half_rate: float = float("nan")
+    half_p50_ms: float = float("nan")
+    half_p99_ms: float = float("nan")
+    errors: dict[str, int] = field(default_factory=dict)
+    server_rss_mb: float = float("nan")
+    server_cpu_s_per_1k: float = float("nan")  # server CPU seconds per 1000 calls, at saturation
+
+
+def run_database(options: Options) -> list[Measurement]:
+    options.run_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = options.run_dir / "data"
+    database = (
+        setup.sqlite_database(options.run_dir)
+        if options.database == "sqlite"
+        else setup.postgres_database(options.postgres_url)
+    )
+    try:
+        return _run_on(options, database, data_dir)
+    finally:
+        setup.drop_database(options.postgres_url, database)
+
+
+def _server(options: Options, database: setup.Database, mode: str, label: str) -> ServerProcess:
+    profile = options.run_dir / f"profile-{label}.html" if options.profile and mode == "engine" else None
+    return ServerProcess(
+        mode,
+        database.url,
+        options.run_dir / "data",
+        PROGRAM,
+        options.run_dir / f"server-{label}.log",
+        profile,
+    )
+
+
+def _run_on(options: Options, database: setup.Database, data_dir: Path) -> list[Measurement]:
+    run_id = uuid.uuid4().hex[:8]
+    client_id, secret = setup.create_service_account(database.url, data_dir, PROGRAM)
+    with _server(options, database, "engine", "setup") as server:
+        token = asyncio.run(setup.access_token(server.target, client_id, secret))
+        member_ids = asyncio.run(setup.enroll_members(server.target, token, options.members, run_id))
+    metadata = (("authorization", f"Bearer {token}"),)
+    chosen = [s for s in SCENARIOS if not options.scenarios or s.name in options.scenarios]
+    results: list[Measurement] = []
+    for mode in ("baseline", "engine"):
+        server_mode = "noop" if mode == "baseline" else "engine"
+        with _server(options, database, server_mode, mode) as server:
+            for scenario in chosen:
+                spec = RequestSpec(
+                    scenario.kind, f"{run_id}-{mode}-{scenario.kind}", tuple(member_ids), scenario.batch
+                )
+                results.append(_measure(options, server, scenario, spec, metadata, mode))
+                _print(results[-1])
+            if mode == "engine" and options.streams:
+                results.append(_measure_streams(options, server, metadata, run_id))
+                _print(results[-1])
+    return results
+
+
+def _load(
+    options: Options,
+    server: ServerProcess,
+    scenario: Scenario,
+    spec: RequestSpec,
+    metadata: tuple[tuple[str, str], ...],
+    rate: float = 0.0,
+) -> Load:
+    return Load(
+        target=server.target,
+        method=scenario.method,
+        requests=spec,
+        metadata=metadata,
+        duration_s=options.duration_s,
+        warmup_s=options.warmup_s,
+        processes=options.processes,
+        concurrency=scenario.concurrency,
+        rate_per_s=rate,
+    )
+
+
+def _measure(
+    options: Options,
+    server: ServerProcess,
+    scenario: Scenario,
+    spec: RequestSpec,
+    metadata: tuple[tuple[str, str], ...],
+    mode: str,
+) -> Measurement:
+    cpu_before = server.cpu_s()
+    saturated = run(_load(options, server, scenario, spec, metadata))
+    cpu_used = server.cpu_s() - cpu_before
+    calls_per_s = saturated.ok / saturated.window_s
+    half = run(_load(options, server, scenario, spec, metadata, rate=max(1.0, calls_per_s / 2)))
+    errors = {code: n for code, n in (saturated.codes + half.codes).items() if code != "OK"}
+    if saturated.dropped or half.dropped:
+        errors["DROPPED"] = saturated.dropped + half.dropped
+    total_calls = sum(saturated.codes.values())
+    return Measurement(
+        database=options.database,
+        scenario=scenario.name,
+        mode=mode,
+        unit=scenario.unit,
+        throughput=calls_per_s * scenario.batch,
+        p50_ms=percentile_ms(saturated.latencies_us, 0.50),
+        p99_ms=percentile_ms(saturated.latencies_us, 0.99),
+        half_rate=half.ok / half.window_s * scenario.batch,
+        half_p50_ms=percentile_ms(half.latencies_us, 0.50),
+        half_p99_ms=percentile_ms(half.latencies_us, 0.99),
+        errors=errors,
+        server_rss_mb=server.rss_mb(),
+        server_cpu_s_per_1k=cpu_used / max(1, total_calls) * 1000,
+    )
+
+
+def _measure_streams(
+    options: Options, server: ServerProcess, metadata: tuple[tuple[str, str], ...], run_id: str
+) -> Measurement:
+    writer = Load(
+        target=server.target,
+        method="/loyalty.v1.LedgerService/EnrollMember",  # exactly one event (member.enrolled) a call
+        requests=RequestSpec("enroll_member", f"{run_id}-streams"),
+        metadata=metadata,
+        duration_s=options.duration_s,
+        warmup_s=options.warmup_s,
+        processes=1,
+        rate_per_s=options.stream_events_per_s,
+    )
+    sample = run_streams(writer, options.subscribers, subscriber_processes=max(1, options.processes))
+    assert sample.writes is not None
+    errors = {k: v for k, v in sample.writes.codes.items() if k != "OK"}
+    expected = sample.writes.ok * options.subscribers
+    if sample.delivered < expected:
+        errors["UNDELIVERED"] = expected - sample.delivered
+    return Measurement(
+        database=options.database,
+        scenario=f"Streams ({options.subscribers} subscribers, {options.stream_events_per_s:g} events/s)",
+        mode="engine",
+        unit="events/s delivered",
+        throughput=sample.delivered / sample.window_s,
+        p50_ms=percentile_ms(sample.lags_us, 0.50),
+        p99_ms=percentile_ms(sample.lags_us, 0.99),
+        errors=errors,
+        server_rss_mb=server.rss_mb(),
+    )
+
+
+def _print(measurement: Measurement) -> None:
+    m = measurement
+    print(
+        f"  {m.database:10} {m.mode:8} {m.scenario:28} {m.throughput:10.0f} {m.unit:18}"
+        f" p50 {m.p50_ms:7.2f} p99 {m.p99_ms:7.2f} ms | at {m.half_rate:7.0f}: p50 {m.half_p50_ms:6.2f}"
+        f" p99 {m.half_p99_ms:6.2f} ms | errors {m.errors or 0} | rss {m.server_rss_mb:.0f} MB",
+        flush=True,
+    )

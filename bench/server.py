@@ -1,0 +1,82 @@
+"""One benchmark server process: the engine, or the no-op baseline, on the same stack.
+
+    python -m bench.server --mode engine|noop --database-url URL --data-dir DIR [--program FILE]
+        [--profile OUT.html]
+
+It prints one JSON line, {"port": N, "pid": N}, once it serves, and stops on SIGTERM or SIGINT. Both modes
+run `LoyaltyServer` with the same settings under uvloop, as `loyalty serve` does; only the servicers
+differ. With --profile, pyinstrument samples the whole run and writes an HTML report at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+import uvloop
+
+from bench.noop import noop_services
+from loyalty_server import logs
+from loyalty_server.config import Settings
+from loyalty_server.runtime.server import LoyaltyServer
+
+
+def bench_settings(database_url: str, data_dir: str, program: str | None) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "grpc_address": "127.0.0.1:0",
+        "gateway": False,
+        "shutdown_grace_s": 2.0,
+        "log_level": "info",  # as deployed: one access-log line per call (the harness sends it to a file)
+    }
+    if program:
+        values["program"] = program
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+async def serve(args: argparse.Namespace) -> None:
+    settings = bench_settings(args.database_url, args.data_dir, args.program)
+    logs.configure(settings.log_level)
+    services = noop_services() if args.mode == "noop" else None
+    server = LoyaltyServer(settings, services=services)
+    await server.start()
+    print(json.dumps({"port": server.grpc_port, "pid": os.getpid()}), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    await server.stop(grace_s=1.0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.server")
+    parser.add_argument("--mode", choices=["engine", "noop"], required=True)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--program")
+    parser.add_argument("--profile", help="write a pyinstrument HTML profile of the run here")
+    args = parser.parse_args()
+    if not args.profile:
+        uvloop.run(serve(args))
+        return
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.0005, async_mode="disabled")
+    profiler.start()
+    try:
+        uvloop.run(serve(args))
+    finally:
+        profiler.stop()
+        Path(args.profile).write_text(profiler.output_html())
+        print(profiler.output_text(unicode=False, color=False, show_all=False), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

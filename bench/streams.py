@@ -1,0 +1,97 @@
+"""The streams benchmark: subscribers on StreamEvents while a writer produces events at a fixed rate.
+
+Each subscriber process holds many streams on one channel and records, for every event written
+inside the measured window, its end-to-end lag: the time it arrived minus its `event_time` (set by
+the writing transaction, on the same machine's clock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import time
+from dataclasses import dataclass, field
+
+import grpc
+
+from bench.loadgen import Load, Sample, run
+from loyalty.v1 import subscription_pb2, subscription_pb2_grpc
+
+STREAM_GRACE_S = 2.0  # after the window: time for the last events to arrive
+
+
+@dataclass
+class StreamSample:
+    window_s: float
+    subscribers: int
+    lags_us: list[int] = field(default_factory=list)
+    writes: Sample | None = None
+
+    @property
+    def delivered(self) -> int:
+        return len(self.lags_us)
+
+
+def run_streams(load: Load, subscribers: int, subscriber_processes: int) -> StreamSample:
+    """`load` is the writer (open loop, one event per call); `subscribers` streams over
+    `subscriber_processes` processes read every event."""
+    context = multiprocessing.get_context("spawn")
+    start_at = time.time() + 3.0 + 0.3 * (load.processes + subscriber_processes)
+    window = (start_at + load.warmup_s, start_at + load.warmup_s + load.duration_s)
+    per_process = _split(subscribers, subscriber_processes)
+    with context.Pool(subscriber_processes) as pool:
+        pending = pool.starmap_async(
+            _subscriber_worker, [(load.target, load.metadata, count, window) for count in per_process]
+        )
+        writes = run(load, start_at=start_at)
+        parts = pending.get(timeout=load.warmup_s + load.duration_s + 60)
+    sample = StreamSample(window_s=load.duration_s, subscribers=subscribers, writes=writes)
+    for lags in parts:
+        sample.lags_us.extend(lags)
+    return sample
+
+
+def _split(total: int, parts: int) -> list[int]:
+    return [total // parts + (1 if index < total % parts else 0) for index in range(parts)]
+
+
+def _subscriber_worker(
+    target: str, metadata: tuple[tuple[str, str], ...], streams: int, window: tuple[float, float]
+) -> list[int]:
+    import uvloop
+
+    return uvloop.run(_subscribe(target, metadata, streams, window))
+
+
+async def _subscribe(
+    target: str, metadata: tuple[tuple[str, str], ...], streams: int, window: tuple[float, float]
+) -> list[int]:
+    window_start, window_end = window
+    lags_us: list[int] = []
+    async with grpc.aio.insecure_channel(target) as channel:
+        stub = subscription_pb2_grpc.SubscriptionServiceStub(channel)
+        calls = [
+            stub.StreamEvents(subscription_pb2.StreamEventsRequest(from_now=True), metadata=metadata)
+            for _ in range(streams)
+        ]
+
+        async def read(call: grpc.aio.UnaryStreamCall) -> None:
+            async for response in call:
+                if not response.HasField("event"):
+                    continue
+                now = time.time()
+                written = response.event.event_time.ToNanoseconds() / 1e9
+                if window_start <= written < window_end:
+                    lags_us.append(int((now - written) * 1_000_000))
+                if written >= window_end:
+                    return
+
+        readers = [asyncio.ensure_future(read(call)) for call in calls]
+        deadline_s = window_end + STREAM_GRACE_S - time.time()
+        await asyncio.wait(readers, timeout=max(1.0, deadline_s))
+        for call in calls:
+            call.cancel()
+        for reader in readers:
+            reader.cancel()
+        await asyncio.gather(*readers, return_exceptions=True)
+    return lags_us

@@ -1,0 +1,157 @@
+"""Group commit on SQLite (storage/group_commit.py): concurrent writers share commits, each keeps its
+own savepoint, and nobody hears "done" before the commit holding their work has succeeded."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from loyalty_server.storage.engine import after_commit, create_engine, write_transaction
+from loyalty_server.storage.group_commit import NestedWriteError, grouped_writes, sqlite_writer
+
+WAIT_S = 5.0
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(f"sqlite:///{tmp_path / 'group.db'}")
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE item (id INTEGER PRIMARY KEY, owner TEXT)"))
+        await connection.execute(
+            text("CREATE TABLE child (id INTEGER PRIMARY KEY, item_id INTEGER REFERENCES item(id))")
+        )
+    yield engine
+    await engine.dispose()
+
+
+def count_commits(engine: AsyncEngine) -> list[int]:
+    commits = [0]
+
+    @event.listens_for(engine.sync_engine, "commit")
+    def _counted(_connection: object) -> None:
+        commits[0] += 1
+
+    return commits
+
+
+async def insert(engine: AsyncEngine, item_id: int, *, fail: bool = False) -> None:
+    async with write_transaction(engine) as connection:
+        await connection.execute(text("INSERT INTO item (id, owner) VALUES (:id, 'w')"), {"id": item_id})
+        await asyncio.sleep(0)  # let the other writers queue up behind this one
+        if fail:
+            raise ValueError("this writer fails")
+
+
+async def stored_ids(engine: AsyncEngine) -> list[int]:
+    async with engine.connect() as connection:
+        return list((await connection.execute(text("SELECT id FROM item ORDER BY id"))).scalars())
+
+
+async def test_concurrent_writers_share_commits(engine: AsyncEngine) -> None:
+    commits = count_commits(engine)
+    await asyncio.gather(*(insert(engine, n) for n in range(1, 101)))
+    assert await stored_ids(engine) == list(range(1, 101))
+    assert 2 <= commits[0] <= 20, f"100 concurrent writers took {commits[0]} commits"
+
+
+async def test_a_batch_never_exceeds_its_writes_max(engine: AsyncEngine) -> None:
+    commits = count_commits(engine)
+    writer = sqlite_writer(engine)
+    writer._writes_per_commit_max = 10  # noqa: SLF001 - the limit under test
+    await asyncio.gather(*(insert(engine, n) for n in range(1, 101)))
+    assert commits[0] >= 10
+
+
+async def test_a_failing_writer_loses_only_its_own_work(engine: AsyncEngine) -> None:
+    results = await asyncio.gather(
+        *(insert(engine, n, fail=n % 3 == 0) for n in range(1, 31)), return_exceptions=True
+    )
+    failed = [n for n, result in zip(range(1, 31), results, strict=True) if isinstance(result, ValueError)]
+    assert failed == list(range(3, 31, 3))
+    assert await stored_ids(engine) == [n for n in range(1, 31) if n % 3]
+
+
+async def test_a_failed_commit_fails_every_writer_of_its_batch(engine: AsyncEngine) -> None:
+    """A deferred foreign key is checked at COMMIT: the commit fails, and with it the whole batch."""
+
+    async def orphan_child() -> None:
+        async with write_transaction(engine) as connection:
+            await connection.execute(text("PRAGMA defer_foreign_keys = ON"))
+            await connection.execute(text("INSERT INTO child (id, item_id) VALUES (1, 999)"))
+            await asyncio.sleep(0)
+
+    results = await asyncio.gather(
+        insert(engine, 1), orphan_child(), insert(engine, 2), return_exceptions=True
+    )
+    assert all(isinstance(result, Exception) for result in results), results
+    assert await stored_ids(engine) == []
+    await insert(engine, 3)  # the writer carries on with a fresh transaction
+    assert await stored_ids(engine) == [3]
+
+
+async def test_done_means_committed(engine: AsyncEngine) -> None:
+    """When write_transaction returns, another connection sees the work and after-commit ran."""
+    seen: list[int] = []
+
+    async def write_then_read(item_id: int) -> None:
+        async with write_transaction(engine) as connection:
+            await connection.execute(text("INSERT INTO item (id, owner) VALUES (:id, 'w')"), {"id": item_id})
+            after_commit(connection, "mark", lambda: seen.append(item_id))
+        assert item_id in seen
+        assert item_id in await stored_ids(engine)
+
+    await asyncio.gather(*(write_then_read(n) for n in range(1, 21)))
+    assert sorted(seen) == list(range(1, 21))
+
+
+async def test_a_nested_write_transaction_fails_instead_of_waiting_for_itself(engine: AsyncEngine) -> None:
+    with pytest.raises(NestedWriteError):
+        async with write_transaction(engine), write_transaction(engine):
+            pass
+    await insert(engine, 1)
+    assert await stored_ids(engine) == [1]
+
+
+async def test_grouped_writes_commit_once_and_keep_each_savepoint(engine: AsyncEngine) -> None:
+    commits = count_commits(engine)
+    async with grouped_writes(engine):
+        for n in range(1, 11):
+            try:
+                await insert(engine, n, fail=n == 5)
+            except ValueError:
+                pass
+    assert commits[0] == 1
+    assert await stored_ids(engine) == [n for n in range(1, 11) if n != 5]
+
+
+async def test_a_waiter_that_gives_up_does_not_strand_the_batch(engine: AsyncEngine) -> None:
+    """The first writer leaves the batch open for a waiter; the waiter is cancelled just as its turn
+    comes: the batch is still committed and the first writer returns."""
+    release = asyncio.Event()
+    writer = sqlite_writer(engine)
+
+    async def slow_first() -> None:
+        async with write_transaction(engine) as connection:
+            await connection.execute(text("INSERT INTO item (id, owner) VALUES (1, 'first')"))
+            await release.wait()
+
+    first = asyncio.create_task(slow_first())
+    await asyncio.sleep(0.05)
+    waiter = asyncio.create_task(insert(engine, 2))
+    await asyncio.sleep(0.05)  # the waiter is queued for the turn
+    hand_over = writer._turn.release  # noqa: SLF001
+
+    def hand_over_then_give_up() -> None:
+        hand_over()  # the first writer left the batch open and passes the turn on...
+        waiter.cancel()  # ...to a waiter that gives up before it runs
+
+    writer._turn.release = hand_over_then_give_up  # type: ignore[method-assign]  # noqa: SLF001
+    release.set()
+    await asyncio.wait_for(first, WAIT_S)
+    assert waiter.cancelled()
+    assert await stored_ids(engine) == [1]
