@@ -3,11 +3,14 @@
 Each GatewayMetrics owns its CollectorRegistry (never prometheus_client's global one): a process
 may build several apps (the tests build many), and each counts its own requests. Labels are
 bounded: the route is its path template (never the raw path), the method one of the known ones.
+Run beside the gRPC server (`loyalty serve`), /metrics shows the server's registry too: one scrape
+sees both.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from prometheus_client import (
@@ -33,8 +36,10 @@ EVENT_STREAM = b"text/event-stream"
 
 
 class GatewayMetrics:
-    def __init__(self) -> None:
+    def __init__(self, also_expose: Sequence[CollectorRegistry] = ()) -> None:
+        """`also_expose`: other registries /metrics shows after the gateway's (names must not clash)."""
         self.registry = CollectorRegistry()
+        self._also_expose = tuple(also_expose)
         self.requests = Counter(
             "loyalty_gateway_requests",
             "HTTP requests answered, by method, route template and status.",
@@ -69,7 +74,7 @@ class GatewayMetrics:
         )
 
     def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+        return b"".join(generate_latest(registry) for registry in (self.registry, *self._also_expose))
 
 
 def metrics_middleware(metrics: GatewayMetrics) -> list[Middleware]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Sequence
 
 import grpc
 import uvicorn
+from prometheus_client import CollectorRegistry
 
 from loyalty_gateway.app import create_app
 from loyalty_gateway.credentials import InternalToken, TokenFetch, client_credentials_fetch
+from loyalty_gateway.metrics import GatewayMetrics
 from loyalty_gateway.upstream import Upstream
 from loyalty_server.config import Settings, split_address
 from loyalty_server.errors import ConfigError
@@ -23,7 +26,8 @@ STARTUP_TIMEOUT_S = 10.0
 
 class GatewayRunner:
     """`token_fetch` gives the gateway's internal token: minted by the server it runs beside, or
-    (None) fetched with the gateway_client_id/secret settings from the server behind `grpc_target`."""
+    (None) fetched with the gateway_client_id/secret settings from the server behind `grpc_target`.
+    `metrics_registries`: more metrics for /metrics (the server's, when run beside it)."""
 
     def __init__(
         self,
@@ -31,6 +35,7 @@ class GatewayRunner:
         grpc_target: str,
         token_fetch: TokenFetch | None = None,
         channel_credentials: grpc.ChannelCredentials | None = None,
+        metrics_registries: Sequence[CollectorRegistry] = (),
     ) -> None:
         check_plaintext_allowed(settings, settings.http_address, "http_address")
         self.settings = settings
@@ -57,7 +62,8 @@ class GatewayRunner:
         proxies: dict[str, object] = {"proxy_headers": False}
         if settings.gateway_forwarded_allow_ips:
             proxies = {"proxy_headers": True, "forwarded_allow_ips": settings.gateway_forwarded_allow_ips}
-        self.app = create_app(self.upstream, settings)
+        self.metrics = GatewayMetrics(also_expose=metrics_registries)
+        self.app = create_app(self.upstream, settings, self.metrics)
         config = uvicorn.Config(
             self.app,
             log_config=None,

@@ -38,6 +38,8 @@ _HELP = {
     "tls_key_file": "PEM private key of the certificate",
     "tls_client_ca_file": "PEM CA bundle: requires client certificates signed by it (mutual TLS)",
     "shutdown_grace_s": "seconds in-flight calls get to finish on SIGTERM/SIGINT",
+    "metrics_address": "serve the server's Prometheus metrics on HOST:PORT too (default: off)",
+    "tracing": "an OpenTelemetry span per call (needs the opentelemetry package)",
     "gateway_cors_origins": "comma-separated origins CORS allows ('*' for any; default: none)",
     "gateway_https_proxy": "the gateway is reached over https through a proxy (cookies get Secure)",
     "gateway_forwarded_allow_ips": "proxy addresses whose X-Forwarded-For/-Proto headers are trusted",
@@ -304,6 +306,7 @@ async def _start_gateway(settings: Settings, server: Any) -> Any:
         grpc_target=server.gateway_target,
         token_fetch=await server.gateway_token_fetch(),
         channel_credentials=server.gateway_channel_credentials(),
+        metrics_registries=(server.metrics.registry,),  # one /metrics for both
     )
     await runner.start()
     return runner

@@ -48,6 +48,10 @@ class Settings:
     sqlite_busy_timeout_ms: int = 5_000
     # Logging: "info" or "debug" etc.; JSON lines on stderr.
     log_level: str = "info"
+    # Observability. The gateway's /metrics shows the server's metrics too; metrics_address serves them
+    # on a port of their own (for --no-gateway). Tracing needs the opentelemetry package.
+    metrics_address: str = ""  # HOST:PORT; empty: off
+    tracing: bool = False  # an OpenTelemetry server span per call
     # Tokens. Lifetimes default to the partner API's: access 30 days, refresh 45 days.
     token_issuer: str = "urn:loyalty-engine"  # noqa: S105 (the JWT iss)
     token_audience: str = "urn:loyalty-engine:api"  # noqa: S105 (the JWT aud)
@@ -177,6 +181,8 @@ def _to_bool(value: Any) -> bool:
 def _validate(settings: Settings) -> None:
     for name in ("grpc_address", "http_address"):
         split_address(getattr(settings, name), setting=name)
+    if settings.metrics_address:
+        split_address(settings.metrics_address, setting="metrics_address")
     if bool(settings.tls_cert_file) != bool(settings.tls_key_file):
         raise ConfigError("tls_cert_file and tls_key_file go together: give both or neither")
     if settings.tls_client_ca_file and not settings.tls_enabled:

@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_server.clock import Clock
 from loyalty_server.errors import DomainError, ErrorKind
+from loyalty_server.ledger.flows import note_flow
 from loyalty_server.ledger.lots import LotView, allocate_spend, spend_order
 from loyalty_server.ledger.members import Member
 from loyalty_server.ledger.tables import (
@@ -281,7 +282,13 @@ async def _post(
 ) -> tuple[int, str]:
     """Write the transaction of a give or take: member and debt legs, the program account the rest."""
     counter_pk = await program_account_pk(connection, member.tenant_id, move.counter, move.currency, now)
-    legs = [(account["id"], member_leg), (counter_pk, move.expired - (member_leg + debt_leg))]
+    counter_leg = move.expired - (member_leg + debt_leg)
+    legs = [(account["id"], member_leg), (counter_pk, counter_leg)]
+    # Metrics count issuance out and redemption in (one way: a reversal's opposite leg is not a flow).
+    if move.counter == "issuance":
+        note_flow(connection, "issued", member.tenant_id, move.currency, -counter_leg)
+    elif move.counter == "redemption":
+        note_flow(connection, "redeemed", member.tenant_id, move.currency, counter_leg)
     if debt_leg:
         legs.append((await debt_account_pk(connection, member, move.currency, now), debt_leg))
     if move.expired:
@@ -810,6 +817,7 @@ async def _expire_due_lots(
         )
     assert budget == 0, budget
     if total:
+        note_flow(connection, "expired", member.tenant_id, currency, total)
         await connection.execute(
             update(accounts)
             .where(accounts.c.id == account_pk)

@@ -14,6 +14,7 @@ from loyalty_server.events.hub import EventHub
 from loyalty_server.ledger.operations import Ledger
 from loyalty_server.program import Program
 from loyalty_server.program.registry import ProgramRegistry
+from loyalty_server.runtime.metrics import ServerMetrics
 from loyalty_server.tenancy import Tenant
 from loyalty_server.webhooks.setup import Webhooks
 
@@ -30,5 +31,6 @@ class AppContext:
     ledger: Ledger
     hub: EventHub  # this process's reader of the outbox, feeding live streams
     webhooks: Webhooks  # endpoints, deliveries and this process's delivery worker
+    metrics: ServerMetrics  # this server's Prometheus metrics, in a registry of its own
     # Set when the server begins to shut down: long-lived streams end on it instead of being cut.
     shutting_down: asyncio.Event = field(default_factory=asyncio.Event)

@@ -4,26 +4,34 @@ Servicers stay thin: they raise `DomainError` and this turns it into a gRPC stat
 (and BadRequest for bad fields). Anything unexpected becomes INTERNAL without leaking its text.
 The access log names the method, status code, duration and request id; never metadata, so a
 bearer token cannot end up in a log line.
+The same outcome feeds the metrics (runtime/rpc_metrics.py) and, when tracing is on, the call's span
+(runtime/otel_spans.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import inspect
 import logging
 import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
 from loyalty_server.errors import DomainError
 from loyalty_server.logs import log_event, request_id_var
+from loyalty_server.runtime.rpc_metrics import MethodRecorder, RpcMetrics
 from loyalty_server.runtime.rpc_status import simple_status, to_rpc_status
 from loyalty_server.storage.conflicts import is_write_conflict
+from loyalty_server.storage.outages import database_outage
+
+if TYPE_CHECKING:  # OpenTelemetry is optional: the tracer arrives built, or not at all
+    from loyalty_server.runtime.otel_spans import CallSpan, RpcTracer
 
 logger = logging.getLogger("loyalty.rpc")
 REQUEST_ID_HEADER = "x-request-id"
@@ -39,16 +47,25 @@ def request_id_from(metadata: tuple[tuple[str, str | bytes], ...] | None) -> str
 
 
 class _CallOutcome:
-    """What the access log says about one call."""
+    """What the access log, the metrics and the span say about one call."""
 
-    def __init__(self, method: str, request_id: str) -> None:
+    def __init__(self, method: str, request_id: str, recorder: MethodRecorder | None, *, unary: bool) -> None:
         self.method = method
         self.request_id = request_id
         self.code = grpc.StatusCode.OK
+        self.recorder = recorder
+        self.unary = unary
+        self.span: CallSpan | None = None
         self.started = time.perf_counter()
 
-    def log(self, context: grpc.aio.ServicerContext) -> None:
-        duration_ms = round((time.perf_counter() - self.started) * 1000, 3)
+    def finish(self, context: grpc.aio.ServicerContext) -> None:
+        duration_s = time.perf_counter() - self.started
+        if self.recorder is not None:
+            # A stream's length is how long its client listened, not a latency: counted, not timed.
+            self.recorder.record(self.code, duration_s if self.unary else None)
+        if self.span is not None:
+            self.span.end(self.code)
+        duration_ms = round(duration_s * 1000, 3)
         level = logging.ERROR if self.code is grpc.StatusCode.INTERNAL else logging.INFO
         log_event(
             logger,
@@ -70,6 +87,10 @@ async def _abort_for(exc: BaseException, outcome: _CallOutcome, context: grpc.ai
         status = simple_status(
             grpc.StatusCode.ABORTED, "CONCURRENT_UPDATE", "a concurrent write got in the way; retry the call"
         )
+    elif (outage := database_outage(exc)) is not None:
+        # Down, read-only or full: a condition of the database, not a bug; nothing was committed.
+        log_event(logger, "database outage", logging.WARNING, method=outcome.method, reason=outage.reason)
+        status = to_rpc_status(outage)
     elif isinstance(exc, NotImplementedError):
         status = simple_status(
             grpc.StatusCode.UNIMPLEMENTED, "NOT_IMPLEMENTED", f"{outcome.method} is not implemented yet"
@@ -84,10 +105,24 @@ async def _abort_for(exc: BaseException, outcome: _CallOutcome, context: grpc.ai
     await context.abort(status.code, status.details, trailing)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Observers:
+    """Who records a method's calls besides the log: its metrics recorder, the tracer (when on)."""
+
+    recorder: MethodRecorder | None
+    tracer: RpcTracer | None
+
+
 @contextlib.asynccontextmanager
-async def _observed_call(method: str, context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
-    """Around one call: its request id, the mapping of escaped exceptions to a status, its log line."""
-    outcome = _CallOutcome(method, request_id_from(context.invocation_metadata()))
+async def _observed_call(
+    method: str, context: grpc.aio.ServicerContext, observers: _Observers, *, unary: bool
+) -> AsyncIterator[None]:
+    """Around one call: its request id, the mapping of escaped exceptions to a status, its log line,
+    its metrics and span."""
+    metadata = context.invocation_metadata()
+    outcome = _CallOutcome(method, request_id_from(metadata), observers.recorder, unary=unary)
+    if observers.tracer is not None:
+        outcome.span = observers.tracer.start(method, outcome.request_id, metadata)
     token = request_id_var.set(outcome.request_id)
     try:
         context.set_trailing_metadata(((REQUEST_ID_HEADER, outcome.request_id),))
@@ -102,15 +137,15 @@ async def _observed_call(method: str, context: grpc.aio.ServicerContext) -> Asyn
     except Exception as exc:
         await _abort_for(exc, outcome, context)
     finally:
-        outcome.log(context)
+        outcome.finish(context)
         request_id_var.reset(token)
 
 
 def _wrap_unary(
-    behavior: Callable[[Any, grpc.aio.ServicerContext], Any], method: str
+    behavior: Callable[[Any, grpc.aio.ServicerContext], Any], method: str, observers: _Observers
 ) -> Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]:
     async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
-        async with _observed_call(method, context):
+        async with _observed_call(method, context, observers, unary=True):
             result = behavior(request, context)
             return await result if inspect.isawaitable(result) else result
 
@@ -118,12 +153,12 @@ def _wrap_unary(
 
 
 def _wrap_stream(
-    behavior: Callable[[Any, grpc.aio.ServicerContext], Any], method: str
+    behavior: Callable[[Any, grpc.aio.ServicerContext], Any], method: str, observers: _Observers
 ) -> Callable[[Any, grpc.aio.ServicerContext], AsyncIterator[Any]]:
     """Server-streaming (and, for reflection, bidirectional) calls: the request is passed through."""
 
     async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-        async with _observed_call(method, context):
+        async with _observed_call(method, context, observers, unary=False):
             result = behavior(request, context)
             if hasattr(result, "__aiter__"):
                 async for item in result:
@@ -142,6 +177,19 @@ def _cancel_code(context: grpc.aio.ServicerContext) -> grpc.StatusCode:
 
 
 class CallInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, metrics: RpcMetrics | None = None, tracer: RpcTracer | None = None) -> None:
+        self._metrics = metrics
+        self._tracer = tracer
+        # Per method, made on its first call: the labelled metrics are looked up once, not per call.
+        self._observers: dict[str, _Observers] = {}
+
+    def _observers_of(self, method: str) -> _Observers:
+        observers = self._observers.get(method)
+        if observers is None:
+            recorder = self._metrics.recorder(method) if self._metrics is not None else None
+            observers = self._observers[method] = _Observers(recorder, self._tracer)
+        return observers
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
@@ -149,23 +197,27 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(handler_call_details)
         if handler is None:
-            return None  # unknown method: grpc answers UNIMPLEMENTED itself
+            # Unknown method: grpc answers UNIMPLEMENTED itself. One label for all: the name is the caller's.
+            if self._metrics is not None:
+                self._metrics.unknown_method()
+            return None
         method = handler_call_details.method
+        observers = self._observers_of(method)  # a registered method: the labels stay bounded
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                _wrap_unary(handler.unary_unary, method),
+                _wrap_unary(handler.unary_unary, method, observers),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                _wrap_stream(handler.unary_stream, method),
+                _wrap_stream(handler.unary_stream, method, observers),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.stream_stream:  # server reflection
             return grpc.stream_stream_rpc_method_handler(
-                _wrap_stream(handler.stream_stream, method),
+                _wrap_stream(handler.stream_stream, method, observers),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )

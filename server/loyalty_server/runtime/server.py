@@ -4,6 +4,9 @@ Start-up order: program file, database (reachable, migrated, default tenant), th
 Anything wrong before the port opens is a `ConfigError`: one line, no half-started server.
 Shutdown: health goes NOT_SERVING, streams are told to end, in-flight calls get a grace period,
 then the database closes.
+
+Each server has its own metrics (`metrics`, runtime/metrics.py), fed by the call interceptor, the
+ledger's committed flows, the event hub and the webhook worker; `metrics_address` serves them.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -27,10 +31,11 @@ from loyalty_server.auth.gateway_account import ensure_gateway_account, mint_gat
 from loyalty_server.auth.setup import auth_interceptor, open_key_store, token_issuer
 from loyalty_server.clock import Clock, SystemClock
 from loyalty_server.config import Settings
-from loyalty_server.errors import ConfigError
+from loyalty_server.errors import ConfigError, DomainError
 from loyalty_server.events.hub import EventHub
 from loyalty_server.events.retention import prune_events
 from loyalty_server.ledger.expiry_job import run_round as expiry_round
+from loyalty_server.ledger.flows import on_flows_committed
 from loyalty_server.ledger.operations import Ledger
 from loyalty_server.ledger.tier_job import run_rounds as tier_rounds
 from loyalty_server.logs import log_event
@@ -38,13 +43,19 @@ from loyalty_server.program.loader import load_program_document
 from loyalty_server.program.registry import ProgramRegistry
 from loyalty_server.runtime.context import AppContext
 from loyalty_server.runtime.interceptors import CallInterceptor
+from loyalty_server.runtime.metrics import ServerMetrics
+from loyalty_server.runtime.metrics_http import MetricsEndpoint, serve_metrics
 from loyalty_server.runtime.periodic import PeriodicJob
 from loyalty_server.runtime.services import ServiceRegistration, loyalty_services
 from loyalty_server.runtime.tls import check_plaintext_allowed, server_credentials
+from loyalty_server.runtime.tracing import build_tracer
 from loyalty_server.storage.engine import create_engine, display_url
 from loyalty_server.storage.migrate import migrate
 from loyalty_server.tenancy import ensure_default_tenant
-from loyalty_server.webhooks.setup import build_webhooks
+from loyalty_server.webhooks.setup import Webhooks, build_webhooks
+
+if TYPE_CHECKING:
+    from loyalty_server.runtime.otel_spans import RpcTracer
 
 logger = logging.getLogger("loyalty.server")
 
@@ -79,7 +90,8 @@ async def check_database(engine: AsyncEngine, url: str) -> None:
 
 
 class LoyaltyServer:
-    """One engine process's gRPC side. `start()` then `stop()`; `grpc_port` is known after start."""
+    """One engine process's gRPC side. `start()` then `stop()`; `grpc_port` is known after start.
+    `tracer_provider`: where spans go when tracing is on (default: OpenTelemetry's global one)."""
 
     def __init__(
         self,
@@ -87,6 +99,7 @@ class LoyaltyServer:
         *,
         clock: Clock | None = None,
         services: Sequence[ServiceRegistration] | None = None,
+        tracer_provider: Any | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
@@ -98,12 +111,17 @@ class LoyaltyServer:
         self._jobs: list[PeriodicJob] = []
         self.gateway_target = ""  # known after start: where an in-process gateway connects
         self._gateway_socket: Path | None = None
+        self.metrics = ServerMetrics(tenant_code=self._tenant_code)  # exists before start: scrape any time
+        self._tracer_provider = tracer_provider
+        self._metrics_endpoint: MetricsEndpoint | None = None
+        self._undo_flows: Callable[[], None] | None = None
 
     async def start(self) -> None:
         settings = self.settings
         program, document = load_program_document(settings.resolved_program)
         check_plaintext_allowed(settings, settings.grpc_address, "grpc_address")
         credentials = server_credentials(settings)
+        tracer = build_tracer(settings, self._tracer_provider)  # tracing without the package: ConfigError
         engine = create_engine(
             settings.resolved_database_url,
             pool_size=settings.db_pool_size,
@@ -125,14 +143,27 @@ class LoyaltyServer:
             webhooks = build_webhooks(settings, engine, self.clock)
             hub.add_listener(webhooks.worker.events_arrived)
             self.app = AppContext(
-                settings, engine, self.clock, program, default_tenant, keys, programs, ledger, hub, webhooks
+                settings,
+                engine,
+                self.clock,
+                program,
+                default_tenant,
+                keys,
+                programs,
+                ledger,
+                hub,
+                webhooks,
+                self.metrics,
             )
-            self._server = self._build_server()
+            self._server = self._build_server(tracer)
             self.grpc_port = self._bind(credentials)
             self.gateway_target = self._bind_gateway_socket()
+            # Last: nothing after it can fail, so no exporter thread outlives a failed start.
+            self._metrics_endpoint = serve_metrics(settings, self.metrics.registry)
         except BaseException:
             await engine.dispose()
             raise
+        self._observe(hub, webhooks)
         await self.app.hub.start()
         await self.app.webhooks.worker.start()
         await self._server.start()
@@ -147,7 +178,25 @@ class LoyaltyServer:
             mutual_tls=bool(settings.tls_client_ca_file),
             database=display_url(settings.resolved_database_url),
             program=program.name,
+            metrics_port=self._metrics_endpoint.port if self._metrics_endpoint else None,
+            tracing=tracer is not None,
         )
+
+    def _observe(self, hub: EventHub, webhooks: Webhooks) -> None:
+        """Feed the metrics: committed points flows, the hub's subscribers, webhook outcomes."""
+        assert self.app is not None
+        self._undo_flows = on_flows_committed(self.app.engine.sync_engine, self.metrics.points.committed)
+        self.metrics.watch_subscribers(lambda: hub.subscriber_count)
+        webhooks.worker.observer = self.metrics.webhooks
+
+    def _tenant_code(self, tenant_id: int) -> str:
+        """The tenant label of the points metrics: its code (a tenant whose points move is loaded)."""
+        if self.app is not None:
+            try:
+                return self.app.programs.loaded(tenant_id).tenant_code
+            except DomainError:
+                pass
+        return str(tenant_id)
 
     def _start_jobs(self) -> None:
         assert self.app is not None
@@ -179,7 +228,7 @@ class LoyaltyServer:
         for job in self._jobs:
             job.start()
 
-    def _build_server(self) -> grpc.aio.Server:
+    def _build_server(self, tracer: RpcTracer | None) -> grpc.aio.Server:
         assert self.app is not None
         extra_rules = {method: rule for s in self.services for method, rule in s.access_rules.items()}
         # CallInterceptor first: it wraps the auth interceptor, so auth failures get rich statuses too.
@@ -187,7 +236,8 @@ class LoyaltyServer:
             self.app.engine, self.clock, self.settings, self.app.keys, extra_rules
         )
         server = grpc.aio.server(
-            interceptors=[CallInterceptor(), authenticate], options=grpc_options(self.settings)
+            interceptors=[CallInterceptor(self.metrics.rpc, tracer), authenticate],
+            options=grpc_options(self.settings),
         )
         for service in self.services:
             service.add_to_server(service.make_servicer(self.app), server)
@@ -268,6 +318,12 @@ class LoyaltyServer:
         await self._server.stop(grace)
         await self.app.webhooks.worker.stop()
         await self.app.hub.stop()
+        if self._undo_flows is not None:
+            self._undo_flows()
+            self._undo_flows = None
+        if self._metrics_endpoint is not None:
+            await self._metrics_endpoint.stop()
+            self._metrics_endpoint = None
         await self.app.engine.dispose()
         if self._gateway_socket is not None:
             self._gateway_socket.unlink(missing_ok=True)

@@ -9,6 +9,9 @@ Outcomes: 2xx succeeds. 410 fails the delivery and disables the endpoint at once
 retried on the backoff schedule (Retry-After honoured) until the retry window closes; an endpoint
 whose every attempt has failed for `disable_after_s` is disabled. Disabling fails the endpoint's
 pending deliveries and emits webhook_endpoint.disabled.
+
+Once an outcome is committed, the worker's observer (the server's metrics) hears of it: how long
+after its event a delivery succeeded, or the class of the failure (`FAILURE_REASONS`, bounded).
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import re
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import insert, or_, select, update
@@ -43,6 +48,33 @@ DISABLED_REASONS = {
     GONE: subscription_pb2.WEBHOOK_DISABLED_REASON_GONE,
     FAILING: subscription_pb2.WEBHOOK_DISABLED_REASON_FAILING,
 }
+# Why an attempt failed, as a metric label: a few classes; the attempt log keeps the detail.
+FAILURE_REASONS = ("timeout", "connection", "url_check", "gone", "http_4xx", "http_5xx", "http_other")
+_URL_CHECK_ERROR = re.compile(r"^[A-Z][A-Z0-9_]*: ")  # http_attempt's "REASON: message" of a refused URL
+
+
+class DeliveryObserver(Protocol):
+    def delivered(self, lag_s: float) -> None: ...
+
+    def failed(self, reason: str) -> None: ...
+
+
+def failure_reason(result: AttemptResult) -> str:
+    """The class of a failed attempt: no answer (timeout, connection, the URL check refused the
+    target) or the answer's status (410 gone, other 4xx, 5xx, anything else not 2xx)."""
+    assert not result.succeeded
+    status = result.http_status
+    if status == 0:
+        if result.error.startswith("timeout"):
+            return "timeout"
+        return "url_check" if _URL_CHECK_ERROR.match(result.error) else "connection"
+    if status == 410:
+        return "gone"
+    if 400 <= status < 500:
+        return "http_4xx"
+    if 500 <= status < 600:
+        return "http_5xx"
+    return "http_other"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +178,10 @@ async def record_outcome(
     *,
     holder: str,
     rng: random.Random,
+    observer: DeliveryObserver | None = None,
 ) -> bool:
-    """Log the attempt and move the delivery on. False when the lease was lost (nothing written)."""
+    """Log the attempt and move the delivery on. False when the lease was lost (nothing written).
+    `observer` hears of the outcome once it is committed."""
     d, e = webhook_deliveries.c, webhook_endpoints.c
     async with write_transaction(engine) as connection:
         # Lock order, everywhere: the endpoint, then its deliveries (disable and delete do the same).
@@ -180,7 +214,18 @@ async def record_outcome(
             values = {key: values[key] for key in ("attempt_count", "lease_owner", "lease_until")}
         await connection.execute(update(webhook_deliveries).where(d.id == claim.delivery_pk).values(**values))
         await _track_health(connection, clock, claim.endpoint, health, result, rules, now)
-        return True
+    if observer is not None:
+        _observe(observer, claim, result)
+    return True
+
+
+def _observe(observer: DeliveryObserver, claim: Claim, result: AttemptResult) -> None:
+    if result.succeeded:
+        # Delivered when the receiver answered: the attempt's start plus its latency.
+        answered_at = result.started_at + dt.timedelta(milliseconds=result.latency_ms)
+        observer.delivered((answered_at - claim.event.occurred_at).total_seconds())
+    else:
+        observer.failed(failure_reason(result))
 
 
 async def _log_attempt(connection: AsyncConnection, claim: Claim, result: AttemptResult) -> None:

@@ -22,7 +22,7 @@ from loyalty_server.clock import Clock
 from loyalty_server.events.feed import TenantCodes
 from loyalty_server.logs import log_event
 from loyalty_server.tasks import being_cancelled
-from loyalty_server.webhooks.dispatch import Claim, Rules, claim_due, record_outcome
+from loyalty_server.webhooks.dispatch import Claim, DeliveryObserver, Rules, claim_due, record_outcome
 from loyalty_server.webhooks.endpoints import current_secrets
 from loyalty_server.webhooks.http_attempt import post_webhook
 from loyalty_server.webhooks.payload import webhook_body
@@ -65,6 +65,7 @@ class WebhookWorker:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._client: httpx.AsyncClient | None = None
+        self.observer: DeliveryObserver | None = None  # told of each committed outcome (the metrics)
 
     def events_arrived(self) -> None:
         self._relay_wake.set()
@@ -155,7 +156,14 @@ class WebhookWorker:
                 now=now,
             )
             await record_outcome(
-                self.engine, self.clock, claim, result, self.rules, holder=self.holder, rng=self._rng
+                self.engine,
+                self.clock,
+                claim,
+                result,
+                self.rules,
+                holder=self.holder,
+                rng=self._rng,
+                observer=self.observer,
             )
         except Exception as exc:  # the lease runs out and another round tries again
             if being_cancelled():
