@@ -69,8 +69,11 @@ $(TS)/node_modules/.installed: $(TS)/package.json
 ts-client: $(TS)/node_modules/.installed
 	cd $(TS) && npm run build
 
+## Benchmarks (bench/README.md): the engine against a no-op baseline on the same stack, on SQLite and
+## PostgreSQL; a table on stdout, JSON in bench/results/latest.json. BENCH_ARGS passes options, e.g.
+## BENCH_ARGS="--databases sqlite --scale" (the scale run loads 1M members and 10M postings first).
 bench: setup
-	@echo "benchmarks arrive with issue 9 (bench/)"; exit 1
+	PYTHONPATH=. $(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache $(TS)/node_modules $(TS)/dist $(TS)/src/gen

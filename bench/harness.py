@@ -8,12 +8,13 @@ same scenarios first, on the same database and token, so every engine figure has
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import setup
-from bench.loadgen import Load, percentile_ms, run
+from bench.loadgen import Load, LoadGenerator, percentile_ms
 from bench.process import ServerProcess
 from bench.requests import RequestSpec
 from bench.streams import run_streams
@@ -60,6 +61,8 @@ class Options:
     scenarios: tuple[str, ...] = ()  # names to run; empty = all
     streams: bool = True
     profile: bool = False
+    scale_members: int = 0  # > 0: GetBalance again on a database loaded with this many members...
+    scale_postings: int = 0  # ...and this many postings (bench/scale_load.py)
 
 
 @dataclass
@@ -87,8 +90,49 @@ def run_database(options: Options) -> list[Measurement]:
         if options.database == "sqlite"
         else setup.postgres_database(options.postgres_url)
     )
+    with LoadGenerator(options.processes) as generator:
+        try:
+            results = _run_on(generator, options, database, data_dir)
+        finally:
+            setup.drop_database(options.postgres_url, database)
+        if options.scale_members:
+            results.append(_run_scale(generator, options))
+            _print(results[-1])
+    return results
+
+
+def _run_scale(generator: LoadGenerator, options: Options) -> Measurement:
+    """GetBalance with a big database: members and postings bulk-loaded, then the same load as at
+    1,000 members, over members spread across the whole range."""
+    from bench.scale_load import load
+
+    scale_dir = options.run_dir / "scale"
+    scale_dir.mkdir(parents=True, exist_ok=True)
+    database = (
+        setup.Database(f"sqlite:///{scale_dir / 'loyalty.db'}")
+        if options.database == "sqlite"
+        else setup.postgres_database(options.postgres_url)
+    )
     try:
-        return _run_on(options, database, data_dir)
+        loaded = asyncio.run(
+            load(
+                database.url,
+                members=options.scale_members,
+                postings=options.scale_postings,
+                program_path=PROGRAM,
+            )
+        )
+        print(f"  loaded: {loaded.summary()}", flush=True)
+        client_id, secret = setup.create_service_account(database.url, scale_dir / "data", PROGRAM)
+        scale_options = dataclasses.replace(options, run_dir=scale_dir)
+        with _server(scale_options, database, "engine", "scale") as server:
+            token = asyncio.run(setup.access_token(server.target, client_id, secret))
+            scenario = dataclasses.replace(
+                SCENARIOS[0], name=f"GetBalance @ {loaded.members:,} members, {loaded.postings:,} postings"
+            )
+            spec = RequestSpec("get_balance", "scale", tuple(loaded.sample_member_ids))
+            metadata = (("authorization", f"Bearer {token}"),)
+            return _measure(generator, scale_options, server, scenario, spec, metadata, "engine")
     finally:
         setup.drop_database(options.postgres_url, database)
 
@@ -105,28 +149,45 @@ def _server(options: Options, database: setup.Database, mode: str, label: str) -
     )
 
 
-def _run_on(options: Options, database: setup.Database, data_dir: Path) -> list[Measurement]:
+def _run_on(
+    generator: LoadGenerator, options: Options, database: setup.Database, data_dir: Path
+) -> list[Measurement]:
+    """The engine first (it also makes the token and the members), then the baseline on the same
+    database with the same token: the no-op servicers cannot enroll anyone."""
     run_id = uuid.uuid4().hex[:8]
     client_id, secret = setup.create_service_account(database.url, data_dir, PROGRAM)
-    with _server(options, database, "engine", "setup") as server:
-        token = asyncio.run(setup.access_token(server.target, client_id, secret))
-        member_ids = asyncio.run(setup.enroll_members(server.target, token, options.members, run_id))
-    metadata = (("authorization", f"Bearer {token}"),)
     chosen = [s for s in SCENARIOS if not options.scenarios or s.name in options.scenarios]
     results: list[Measurement] = []
-    for mode in ("baseline", "engine"):
-        server_mode = "noop" if mode == "baseline" else "engine"
-        with _server(options, database, server_mode, mode) as server:
-            for scenario in chosen:
-                spec = RequestSpec(
-                    scenario.kind, f"{run_id}-{mode}-{scenario.kind}", tuple(member_ids), scenario.batch
-                )
-                results.append(_measure(options, server, scenario, spec, metadata, mode))
-                _print(results[-1])
-            if mode == "engine" and options.streams:
-                results.append(_measure_streams(options, server, metadata, run_id))
-                _print(results[-1])
-    return results
+    with _server(options, database, "engine", "engine") as server:
+        token = asyncio.run(setup.access_token(server.target, client_id, secret))
+        member_ids = tuple(asyncio.run(setup.enroll_members(server.target, token, options.members, run_id)))
+        metadata = (("authorization", f"Bearer {token}"),)
+        results += _measure_all(generator, options, server, chosen, member_ids, metadata, "engine", run_id)
+        if options.streams:
+            results.append(_measure_streams(generator, options, server, metadata, run_id))
+            _print(results[-1])
+    with _server(options, database, "noop", "baseline") as server:
+        results += _measure_all(generator, options, server, chosen, member_ids, metadata, "baseline", run_id)
+    order = {scenario.name: index for index, scenario in enumerate(chosen)}
+    return sorted(results, key=lambda m: (order.get(m.scenario, len(order)), m.mode != "baseline"))
+
+
+def _measure_all(
+    generator: LoadGenerator,
+    options: Options,
+    server: ServerProcess,
+    scenarios: list[Scenario],
+    member_ids: tuple[str, ...],
+    metadata: tuple[tuple[str, str], ...],
+    mode: str,
+    run_id: str,
+) -> list[Measurement]:
+    measured = []
+    for scenario in scenarios:
+        spec = RequestSpec(scenario.kind, f"{run_id}-{mode}-{scenario.kind}", member_ids, scenario.batch)
+        measured.append(_measure(generator, options, server, scenario, spec, metadata, mode))
+        _print(measured[-1])
+    return measured
 
 
 def _load(
@@ -151,6 +212,7 @@ def _load(
 
 
 def _measure(
+    generator: LoadGenerator,
     options: Options,
     server: ServerProcess,
     scenario: Scenario,
@@ -159,10 +221,11 @@ def _measure(
     mode: str,
 ) -> Measurement:
     cpu_before = server.cpu_s()
-    saturated = run(_load(options, server, scenario, spec, metadata))
+    saturated = generator.run(_load(options, server, scenario, _phase(spec, "saturated"), metadata))
     cpu_used = server.cpu_s() - cpu_before
     calls_per_s = saturated.ok / saturated.window_s
-    half = run(_load(options, server, scenario, spec, metadata, rate=max(1.0, calls_per_s / 2)))
+    half_rate = max(1.0, calls_per_s / 2)
+    half = generator.run(_load(options, server, scenario, _phase(spec, "half"), metadata, rate=half_rate))
     errors = {code: n for code, n in (saturated.codes + half.codes).items() if code != "OK"}
     if saturated.dropped or half.dropped:
         errors["DROPPED"] = saturated.dropped + half.dropped
@@ -184,8 +247,17 @@ def _measure(
     )
 
 
+def _phase(spec: RequestSpec, phase: str) -> RequestSpec:
+    """Each load writes under ids of its own: a write repeated from an earlier load would be a replay."""
+    return dataclasses.replace(spec, run_id=f"{spec.run_id}-{phase}")
+
+
 def _measure_streams(
-    options: Options, server: ServerProcess, metadata: tuple[tuple[str, str], ...], run_id: str
+    generator: LoadGenerator,
+    options: Options,
+    server: ServerProcess,
+    metadata: tuple[tuple[str, str], ...],
+    run_id: str,
 ) -> Measurement:
     writer = Load(
         target=server.target,
@@ -194,10 +266,10 @@ def _measure_streams(
         metadata=metadata,
         duration_s=options.duration_s,
         warmup_s=options.warmup_s,
-        processes=1,
+        processes=generator.processes,
         rate_per_s=options.stream_events_per_s,
     )
-    sample = run_streams(writer, options.subscribers, subscriber_processes=max(1, options.processes))
+    sample = run_streams(generator, writer, options.subscribers, subscriber_processes=generator.processes)
     assert sample.writes is not None
     errors = {k: v for k, v in sample.writes.codes.items() if k != "OK"}
     expected = sample.writes.ok * options.subscribers

@@ -76,17 +76,37 @@ def percentile_ms(latencies_us: list[int], fraction: float) -> float:
     return ordered[index] / 1000
 
 
-def run(load: Load, start_at: float | None = None) -> Sample:
-    """Run `load` in its worker processes and merge what they measured (blocks until done).
-    The workers start together at `start_at` (wall clock; default: once they can all be ready)."""
-    context = multiprocessing.get_context("spawn")  # never fork the harness's grpc state
-    start_at = start_at or time.time() + 1.0 + 0.2 * load.processes
-    with context.Pool(load.processes) as pool:
-        parts = pool.starmap(_worker, [(load, index, start_at) for index in range(load.processes)])
-    sample = Sample(window_s=load.duration_s)
-    for part in parts:
-        sample.merge(part)
-    return sample
+class LoadGenerator:
+    """A pool of worker processes, started once and reused by every load of a run (starting Python
+    with grpc in a fresh process takes about a second)."""
+
+    def __init__(self, processes: int) -> None:
+        assert processes >= 1
+        self.processes = processes
+        self._pool = multiprocessing.get_context("spawn").Pool(processes)  # never fork grpc state
+
+    def run(self, load: Load, start_at: float | None = None) -> Sample:
+        """Run `load` on the workers and merge what they measured (blocks until done). With several
+        workers they start together at `start_at` (wall clock; default: once all can be ready)."""
+        assert load.processes == self.processes, "a load runs on every worker of its generator"
+        if start_at is None and load.processes > 1:
+            start_at = time.time() + 0.5
+        jobs = [(load, index, start_at or 0.0) for index in range(load.processes)]
+        parts = self._pool.starmap(_worker, jobs)
+        sample = Sample(window_s=load.duration_s)
+        for part in parts:
+            sample.merge(part)
+        return sample
+
+    def close(self) -> None:
+        self._pool.terminate()
+        self._pool.join()
+
+    def __enter__(self) -> LoadGenerator:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 def _worker(load: Load, worker_index: int, start_at: float) -> Sample:
@@ -100,7 +120,8 @@ async def _drive(load: Load, worker_index: int, start_at: float) -> Sample:
     async with grpc.aio.insecure_channel(load.target, options=CHANNEL_OPTIONS) as channel:
         await channel.channel_ready()
         call = channel.unary_unary(load.method)
-        await asyncio.sleep(max(0.0, start_at - time.time()))
+        if start_at:
+            await asyncio.sleep(max(0.0, start_at - time.time()))
         if load.rate_per_s > 0:
             return await _open_loop(load, call, build)
         return await _closed_loop(load, call, build)

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from bench.loadgen import Load, Sample, run
+from bench.loadgen import Load, LoadGenerator, Sample
 from loyalty.v1 import subscription_pb2, subscription_pb2_grpc
 
-STREAM_GRACE_S = 2.0  # after the window: time for the last events to arrive
+STREAM_GRACE_S = 1.0  # after the window: time for the last events to arrive
 
 
 @dataclass
@@ -32,18 +32,20 @@ class StreamSample:
         return len(self.lags_us)
 
 
-def run_streams(load: Load, subscribers: int, subscriber_processes: int) -> StreamSample:
-    """`load` is the writer (open loop, one event per call); `subscribers` streams over
-    `subscriber_processes` processes read every event."""
+def run_streams(
+    writers: LoadGenerator, load: Load, subscribers: int, subscriber_processes: int
+) -> StreamSample:
+    """`load` is the writer (open loop, one event per call, on `writers`); `subscribers` streams over
+    `subscriber_processes` processes of their own read every event."""
     context = multiprocessing.get_context("spawn")
-    start_at = time.time() + 3.0 + 0.3 * (load.processes + subscriber_processes)
+    start_at = time.time() + 1.5 + 0.3 * subscriber_processes  # the subscribers spawn meanwhile
     window = (start_at + load.warmup_s, start_at + load.warmup_s + load.duration_s)
     per_process = _split(subscribers, subscriber_processes)
     with context.Pool(subscriber_processes) as pool:
         pending = pool.starmap_async(
             _subscriber_worker, [(load.target, load.metadata, count, window) for count in per_process]
         )
-        writes = run(load, start_at=start_at)
+        writes = writers.run(load, start_at=start_at)
         parts = pending.get(timeout=load.warmup_s + load.duration_s + 60)
     sample = StreamSample(window_s=load.duration_s, subscribers=subscribers, writes=writes)
     for lags in parts:

@@ -210,3 +210,28 @@ def test_rotation_keeps_old_tokens_until_their_key_retires(tmp_path) -> None:
     reopened = KeyStore(tmp_path / "keys", verify_window_s=3600)
     assert reopened.load_or_create(NOW, "EdDSA").kid == new_key.kid
     assert reopened.verification_key(previous.kid, NOW) is not None
+
+
+
+def test_a_verified_token_is_not_checked_again_but_still_expires(tmp_path, monkeypatch) -> None:
+    issuer = _issuer(tmp_path)
+    issued = issuer.issue(CLAIMS, now=NOW, ttl_s=600)
+    decodes: list[str] = []
+    decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda token, *a, **kw: decodes.append(token) or decode(token, *a, **kw))
+    for _ in range(3):
+        assert issuer.verify(issued.token, now=NOW) == CLAIMS
+    assert len(decodes) == 1  # one signature check for three calls
+    _refused(issuer, issued.token, now=NOW + dt.timedelta(seconds=600))  # expiry is checked on every use
+    _refused(issuer, issued.token[:-2] + "xx")  # another text is another token: checked, and refused
+
+
+def test_a_verified_token_stops_when_its_key_retires(tmp_path) -> None:
+    keys = KeyStore(tmp_path / "keys", verify_window_s=60)
+    keys.load_or_create(NOW, "EdDSA")
+    issuer = TokenIssuer(keys, issuer=ISSUER, audience=AUDIENCE)
+    token = issuer.issue(CLAIMS, now=NOW, ttl_s=600).token
+    assert issuer.verify(token, now=NOW) == CLAIMS  # now known as verified
+    keys.rotate(NOW, "EdDSA")
+    assert issuer.verify(token, now=NOW + dt.timedelta(seconds=30)) == CLAIMS
+    _refused(issuer, token, now=NOW + dt.timedelta(seconds=61))  # unexpired, but its key has retired

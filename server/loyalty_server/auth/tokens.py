@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import jwt
@@ -42,11 +43,19 @@ class IssuedToken:
     expires_at: dt.datetime
 
 
+# Tokens whose signature was checked, by their exact text: a client sends the same token on every call
+# for its whole life, and checking a signature is most of what authenticating a call costs. A hit still
+# checks the signing key (it may have been retired since) and the times; revocation is the caller's
+# check, made on every call. Bounded, least recently used first out.
+VERIFIED_TOKENS_MAX = 4096
+
+
 class TokenIssuer:
     def __init__(self, keys: KeyStore, *, issuer: str, audience: str) -> None:
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
+        self._verified: OrderedDict[str, tuple[str, dict[str, object]]] = OrderedDict()
 
     def issue(self, claims: AccessClaims, *, now: dt.datetime, ttl_s: int) -> IssuedToken:
         key = self.keys.signing_key()
@@ -79,6 +88,22 @@ class TokenIssuer:
 
     def verify(self, token: str, *, now: dt.datetime) -> AccessClaims:
         """The token's claims, or UNAUTHENTICATED (INVALID_TOKEN) without saying which check failed."""
+        known = self._verified.get(token)
+        if known is None:
+            known = self._verify_signature(token, now)
+            self._verified[token] = known
+            if len(self._verified) > VERIFIED_TOKENS_MAX:
+                self._verified.popitem(last=False)
+        else:
+            self._verified.move_to_end(token)
+            if self.keys.verification_key(known[0], now) is None:
+                raise invalid_token("unknown signing key")
+        _, payload = known
+        _check_times(payload, now)
+        return _claims_from(payload)
+
+    def _verify_signature(self, token: str, now: dt.datetime) -> tuple[str, dict[str, object]]:
+        """(kid, payload) of a token whose header, key, signature, audience and issuer are right."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -105,8 +130,7 @@ class TokenIssuer:
             )
         except jwt.PyJWTError:
             raise invalid_token("signature or claims invalid") from None
-        _check_times(payload, now)
-        return _claims_from(payload)
+        return kid, payload
 
 
 def _check_times(payload: dict[str, object], now: dt.datetime) -> None:

@@ -72,7 +72,13 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         assert mode in ("DEFERRED", "IMMEDIATE")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        # Straight to the driver: every connection begins so, and exec_driver_sql's events and result
+        # handling cost more than the statement itself (a third of a one-row read's time).
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(f"BEGIN {mode}")
+        finally:
+            cursor.close()
 
 
 # Work a transaction asks to run at its very end (`before_commit`) or once it has committed

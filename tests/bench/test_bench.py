@@ -1,0 +1,83 @@
+"""The benchmark harness works end to end (tiny loads, no figure judged: speed is bench/'s business,
+never a unit test's), and its report checks the issue's targets the way they are written."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from bench import report
+from bench.harness import Measurement, Options, run_database
+from bench.loadgen import percentile_ms
+from tests.conftest import IN_CI, PG_URL
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    latencies_us = list(range(1000, 101_000, 1000))  # 1 ms .. 100 ms
+    assert percentile_ms(latencies_us, 0.50) == 50.0
+    assert percentile_ms(latencies_us, 0.99) == 99.0
+    assert percentile_ms([7000], 0.99) == 7.0
+    assert math.isnan(percentile_ms([], 0.5))
+
+
+def _m(scenario: str, mode: str, throughput: float, **figures: float) -> Measurement:
+    values = {"p50_ms": 1.0, "p99_ms": 2.0, "half_p99_ms": 3.0, "server_rss_mb": 100.0} | figures
+    return Measurement("sqlite", scenario, mode, "req/s", throughput, **values)  # type: ignore[arg-type]
+
+
+def test_targets_are_judged_against_the_baseline_of_the_same_run() -> None:
+    results = [
+        _m("GetBalance", "baseline", 1000),
+        _m("GetBalance", "engine", 750),
+        _m("PostActivities x1", "baseline", 1000),
+        _m("PostActivities x1", "engine", 349, half_p99_ms=25.1),
+        _m("PostActivities x100", "engine", 10_000),
+        _m("Streams (100 subscribers, 500 events/s)", "engine", 50_000, p99_ms=100.0),
+        _m("GetBalance @ 1,000,000 members, 10,000,000 postings", "engine", 674, server_rss_mb=301),
+    ]
+    verdicts = {v.what: v.met for v in report.verdicts(results)}
+    assert verdicts == {
+        "GetBalance vs baseline": True,  # exactly 75 %
+        "GetBalance p99 at half load": True,
+        "PostActivities x1 vs baseline": False,  # 34.9 %
+        "PostActivities x1 p99 at half load": False,  # 25.1 ms
+        "batched activities": True,
+        "PostActivities x100 p99 at half load": True,
+        "stream lag p99": True,
+        "GetBalance @ 1,000,000 members, 10,000,000 postings vs 1,000": False,  # 89.9 %
+        "GetBalance @ 1,000,000 members, 10,000,000 postings server RSS": False,
+    }
+    assert "MISSED" in report.verdict_table(report.verdicts(results))
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_tiny_run_measures_engine_and_baseline_without_errors(
+    database: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if database == "postgresql":
+        request.getfixturevalue("postgres_server_url")  # skips (or fails under CI) without a server
+    options = Options(
+        database=database,
+        run_dir=tmp_path / database,
+        postgres_url=PG_URL,
+        duration_s=0.6,
+        warmup_s=0.2,
+        members=10,
+        subscribers=3,
+        stream_events_per_s=20.0,
+        scenarios=("GetBalance", "PostActivities x1") if database == "sqlite" else ("GetBalance",),
+        scale_members=50 if database == "sqlite" else 0,
+        scale_postings=200,
+    )
+    results = run_database(options)
+    measured = {(m.scenario, m.mode) for m in results}
+    assert ("GetBalance", "baseline") in measured
+    assert ("GetBalance", "engine") in measured
+    assert any(m.scenario.startswith("Streams") for m in results)
+    for m in results:
+        assert m.errors == {}, (m.scenario, m.mode, m.errors)
+        assert m.throughput > 0, (m.scenario, m.mode)
+    report.write_json(tmp_path / "results.json", results, report.verdicts(results), {"ci": IN_CI})
+    assert '"targets"' in (tmp_path / "results.json").read_text()
