@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_server.clock import Clock
 from loyalty_server.errors import DomainError, ErrorKind
+from loyalty_server.ledger.account_ids import known_account_pk, remember_account_pk
 from loyalty_server.ledger.flows import note_flow
 from loyalty_server.ledger.lots import LotView, allocate_spend, spend_order
 from loyalty_server.ledger.members import Member
@@ -159,6 +160,9 @@ def _insert_ignore(connection: AsyncConnection, table, values: dict):  # type: i
 async def _account_pk(
     connection: AsyncConnection, tenant_id: int, name: str, values: dict, now: dt.datetime
 ) -> int:
+    pk = known_account_pk(connection, tenant_id, name)
+    if pk is not None:
+        return pk
     query = select(accounts.c.id).where(accounts.c.tenant_id == tenant_id, accounts.c.name == name)
     pk = (await connection.execute(query)).scalar()
     if pk is None:
@@ -169,6 +173,7 @@ async def _account_pk(
             )
         )
         pk = (await connection.execute(query)).scalar_one()
+    remember_account_pk(connection, tenant_id, name, pk)
     return pk
 
 
