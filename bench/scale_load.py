@@ -70,6 +70,9 @@ CHUNK_TRANSACTIONS = 50_000  # about this many transactions (2 postings each) ge
 PRODUCER_MIN_TRANSACTIONS = 200_000  # from this size on, a second process generates while this one writes
 QUEUE_CHUNKS = 2  # chunks generated ahead of the writer: bounds the memory of the pipeline
 PRODUCER_POLL_S = 1.0  # how often a waiting writer checks that the generating process still lives
+# SQLite page cache of the load (index builds sort in as much again). At full size 128 MiB took
+# 178 s and its writer peaked at 530 MB; 256 MiB took 172 s and peaked at 830 MB.
+SQLITE_CACHE_MIB = 128
 SAMPLE_MEMBER_IDS = 1_000  # member ids the report lists for the benchmark's requests
 SPEND_SHARE = 0.25  # of a member's permanent-currency operations, when points are there to spend
 BONUS_SHARE = 0.10  # of a member's operations: a bonus in the expiring currency
@@ -317,8 +320,8 @@ class Generator:
         member_pk = self.ids.take("members")
         member_id = member_id_of(context.seed, index)
         history = _History(self, chunk, member_pk, member_id)
-        for when, kind in self.plan(slots):
-            history.apply(when, kind)
+        for when, kind, bonus in self.plan(slots):
+            history.apply(when, kind, bonus)
         first = history.first_at if history.first_at is not None else self.history_moment()
         created_at = self.time(first - int(self.random.random() * ENROLLED_BEFORE_MAX_DAYS * DAY_S))
         tier_id, tier_since, review_at = history.tier_columns()
@@ -336,20 +339,27 @@ class Generator:
         newest = self.context.now - HISTORY_NEWEST_DAYS * DAY_S
         return newest - int(self.random.random() * (HISTORY_OLDEST_DAYS - HISTORY_NEWEST_DAYS) * DAY_S)
 
-    def plan(self, slots: int) -> list[tuple[int, str]]:
-        """(when, kind) in time order: "main" (an earn or a spend, decided on the way), "bonus" (an
-        expiring bonus), "bonus+expiry" (one that has expired: two transactions)."""
-        plan: list[tuple[int, str]] = []
+    def plan(self, slots: int) -> list[tuple[int, str, int]]:
+        """(when, kind, bonus number) in time order: "main" (an earn or a spend, decided on the way),
+        "bonus" (an earn of expiring points), "expire" (the expiry job's transaction for the bonus of
+        that number, which expired unspent: booked at its time, after what happened in between)."""
+        plan: list[tuple[int, str, int]] = []
         left = slots
         while left > 0:
             when = self.history_moment()
             if self.context.shape.bonus_currency and self.random.random() < BONUS_SHARE:
                 fate = self.bonus_fate(when)
                 if fate == "bonus" or (fate == "bonus+expiry" and left >= 2):
-                    plan.append((when, fate))
-                    left -= 1 if fate == "bonus" else 2
+                    plan.append((when, "bonus", len(plan)))
+                    left -= 1
+                    if fate == "bonus+expiry":
+                        expires_at = self.expires_at(self.context.shape.bonus_currency, when)
+                        assert expires_at is not None
+                        booked_at = expires_at + int(self.random.random() * EXPIRY_JOB_INTERVAL_S)
+                        plan.append((booked_at, "expire", len(plan) - 1))
+                        left -= 1
                     continue
-            plan.append((when, "main"))
+            plan.append((when, "main", 0))
             left -= 1
         plan.sort()
         return plan
@@ -405,6 +415,7 @@ class _History:
         self.accounts: dict[str, _Account] = {}
         self.main_lots: list[_Lot] = []  # never expire: spent oldest first (lot pk order)
         self.bonus_lots: list[_Lot] = []
+        self.bonuses: dict[int, _Lot] = {}  # bonus number (in the plan) -> its lot
         self.qualifying: dict[int, int] = {}  # day number -> points
         self.qualifying_total = 0
         self.first_at: int | None = None
@@ -415,7 +426,7 @@ class _History:
             generator.context.shape.thresholds[0] if generator.context.shape.thresholds else sys.maxsize
         )
 
-    def apply(self, when: int, kind: str) -> None:
+    def apply(self, when: int, kind: str, bonus: int) -> None:
         if self.first_at is None:
             self.first_at = when
         rng = self.generator.random
@@ -430,11 +441,11 @@ class _History:
             points = 20 + 20 * int(rng.random() * 20) if source != "purchase" else 5 + int(rng.random() * 396)
             self.earn(when, shape.main_currency, source, points)
             return
-        lot = self.earn(
-            when, shape.bonus_currency or "", shape.bonus_source, rng.choice((100, 250, 250, 500))
-        )
-        if kind == "bonus+expiry":
-            self.expire(lot)
+        if kind == "expire":
+            self.expire(self.bonuses.pop(bonus), when)
+            return
+        points = rng.choice((100, 250, 250, 500))
+        self.bonuses[bonus] = self.earn(when, shape.bonus_currency or "", shape.bonus_source, points)
 
     def account(self, currency: str, when: int) -> _Account:
         account = self.accounts.get(currency)
@@ -531,11 +542,10 @@ class _History:
         account.posted -= points
         account.spent += points
 
-    def expire(self, lot: _Lot) -> None:
-        """The expiry job's transaction for a lot that expired unspent, shortly after its time."""
+    def expire(self, lot: _Lot, booked_at: int) -> None:
+        """The expiry job's transaction for a lot that expired unspent, booked shortly after its time."""
         assert lot.expires_at is not None
         currency = self.context.shape.bonus_currency or ""
-        booked_at = lot.expires_at + int(self.generator.random.random() * EXPIRY_JOB_INTERVAL_S)
         account = self.account(currency, booked_at)
         transaction_pk = self.transaction(
             "expire", currency, -lot.available, lot.source, booked_at, lot.expires_at, expired_lot_pk=lot.pk
@@ -673,7 +683,7 @@ class SqliteWriter:
         self.connection = sqlite3.connect(path, isolation_level=None)
         self.connection.execute("PRAGMA journal_mode=WAL")
         self.connection.execute("PRAGMA synchronous=OFF")  # the load only; the engine sets FULL
-        self.connection.execute("PRAGMA cache_size=-262144")  # 256 MiB of page cache
+        self.connection.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_MIB * 1024}")
         self.time = SqliteTimes()
         self.dropped: list[str] = []
 

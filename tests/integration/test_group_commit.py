@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loyalty_server.storage.engine import after_commit, create_engine, write_transaction
 from loyalty_server.storage.group_commit import NestedWriteError, grouped_writes, sqlite_writer
+from loyalty_server.storage.sqlite_loop import loop_engine_of
 
 WAIT_S = 5.0
 
@@ -32,7 +33,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 def count_commits(engine: AsyncEngine) -> list[int]:
     commits = [0]
 
-    @event.listens_for(engine.sync_engine, "commit")
+    @event.listens_for(loop_engine_of(engine), "commit")  # writes run on the loop engine
     def _counted(_connection: object) -> None:
         commits[0] += 1
 

@@ -24,6 +24,8 @@ async def read_params(request: Request) -> dict[str, str]:
     for name, value in params.items():
         if len(value) > PARAMETER_LENGTH_MAX:
             raise BadParameters(f"{name}: at most {PARAMETER_LENGTH_MAX} characters")
+        if "\x00" in value:  # the server refuses it too; no parameter of the seed has a use for it
+            raise BadParameters(f"{name}: must not contain the NUL character")
     return params
 
 

@@ -59,6 +59,7 @@ ORDER_ID_LENGTH_MAX = 128
 RETURN_ID_LENGTH_MAX = 128
 ITEMS_MAX = 500
 COUPONS_MAX = 20
+COUPON_CODE_LENGTH_MAX = coupon_codes.CODE_INPUT_LENGTH_MAX  # longer input cannot be a code
 LINE_ID_LENGTH_MAX = 64
 SKU_LENGTH_MAX = 64
 CATEGORY_LENGTH_MAX = 64
@@ -279,6 +280,7 @@ def check_coupon_codes(codes: Sequence[str]) -> list[str]:
     for index, code in enumerate(codes):
         if not code:
             raise _field_error("COUPON_CODE_REQUIRED", f"coupon_codes[{index}]", "required")
+        requests.check_text(code, f"coupon_codes[{index}]", COUPON_CODE_LENGTH_MAX)
         key = _coupon_key(code)
         if key in seen:
             raise _field_error("DUPLICATE_COUPON", f"coupon_codes[{index}]", "this coupon is listed twice")
@@ -448,6 +450,8 @@ def resolve_return(lines: Sequence[LineState], items: Sequence[ReturnItem]) -> l
     resolved = []
     for position, item in enumerate(items):
         where = f"items[{position}]"
+        requests.check_text(item.line_id, f"{where}.line_id", LINE_ID_LENGTH_MAX)
+        requests.check_text(item.sku, f"{where}.sku", SKU_LENGTH_MAX)
         if not 0 < item.quantity <= QUANTITY_MAX:
             raise _field_error("INVALID_QUANTITY", f"{where}.quantity", f"1-{QUANTITY_MAX}")
         if not 0 <= item.amount_minor <= AMOUNT_MAX:

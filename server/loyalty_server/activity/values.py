@@ -42,6 +42,7 @@ MMHG_MAX = 300
 PERCENT_MAX = 100
 GLUCOSE_MAX = 1_000
 LABEL_LENGTH_MAX = 50  # exercise name, meal, sleep quality
+UNPARSED_JSON_LENGTH_MAX = 4096  # an unparsed value's JSON text (the proto's 4 KiB)
 
 
 class ActivityProblem(Exception):
@@ -107,6 +108,12 @@ def check_value(declared_type: int, value: activity_pb2.ActivityValue, *, steps_
     if which is None:
         raise _problem(Reason.ACTIVITY_ERROR_REASON_MISSING_FIELD, "value is required")
     if which == "unparsed":
+        # A type longer than LABEL_LENGTH_MAX cannot be a known one: UNKNOWN_TYPE below says so.
+        if len(value.unparsed.value_json) > UNPARSED_JSON_LENGTH_MAX:
+            raise _problem(
+                Reason.ACTIVITY_ERROR_REASON_FIELD_TOO_LONG,
+                f"value: at most {UNPARSED_JSON_LENGTH_MAX} characters of JSON",
+            )
         known = value.unparsed.type in TYPE_BY_NAME
         reason = (
             Reason.ACTIVITY_ERROR_REASON_INVALID_VALUE if known else Reason.ACTIVITY_ERROR_REASON_UNKNOWN_TYPE

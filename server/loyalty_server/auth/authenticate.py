@@ -20,6 +20,7 @@ from loyalty_server.clock import Clock
 from loyalty_server.errors import DomainError, ErrorKind, not_found
 from loyalty_server.principal import Principal, Role
 from loyalty_server.storage.schema import tenants
+from loyalty_server.storage.sqlite_loop import read_connection
 
 AUTHORIZATION_HEADER = "authorization"
 TENANT_HEADER = "x-loyalty-tenant"
@@ -54,7 +55,7 @@ class Authenticator:
         metadata = tuple(metadata or ())
         claims = self.issuer.verify(bearer_token(metadata), now=self.clock.now())
         tenant_code = _header(metadata, TENANT_HEADER)
-        async with self.engine.connect() as connection:
+        async with read_connection(self.engine) as connection:
             if not await _still_valid(connection, claims):
                 raise invalid_token("revoked")
             tenant_id, tenant_code = await _tenant(connection, claims, tenant_code)

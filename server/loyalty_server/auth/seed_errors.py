@@ -6,6 +6,7 @@ the request's transaction_id and state, so the gateway can echo them on every an
 
 from __future__ import annotations
 
+from loyalty_server.auth.authorization import STATE_LENGTH_MAX, TRANSACTION_ID_LENGTH_MAX
 from loyalty_server.errors import DomainError, ErrorKind
 
 _CODES: dict[str, tuple[str, str]] = {}
@@ -46,9 +47,11 @@ def seed_code(error: DomainError) -> tuple[str, str]:
 def with_seed_fields(error: DomainError, *, transaction_id: str = "", state: str = "") -> DomainError:
     code, name = seed_code(error)
     metadata = {**error.metadata, "error_code": code, "error": name}
-    if transaction_id:
+    # An over-long value is itself the error: echoing it could outgrow gRPC's 16 KiB trailers, and
+    # the caller would get a bare RESOURCE_EXHAUSTED instead of this refusal.
+    if transaction_id and len(transaction_id) <= TRANSACTION_ID_LENGTH_MAX:
         metadata["transaction_id"] = transaction_id
-    if state:
+    if state and len(state) <= STATE_LENGTH_MAX:
         metadata["state"] = state
     return DomainError(
         error.kind,

@@ -29,6 +29,7 @@ from loyalty_server.auth.seed_errors import with_seed_fields
 from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument
 from loyalty_server.logs import request_id_var
 from loyalty_server.principal import Principal, current_principal
+from loyalty_server.request_text import check_request_strings
 from loyalty_server.requests import check_request_id, page_size
 
 T = TypeVar("T")
@@ -57,6 +58,7 @@ async def _seed_errors(work: Awaitable[T], *, transaction_id: str = "", state: s
         raise with_seed_fields(error, transaction_id=transaction_id, state=state) from None
 
 
+@check_request_strings(auth_pb2.DESCRIPTOR.services_by_name["AuthService"])
 class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     def __init__(self, deps: AuthDeps, keys: KeyStore) -> None:
         self.deps = deps

@@ -40,6 +40,7 @@ from loyalty_server.ledger.tier_rules import apply_multiplier
 from loyalty_server.ledger.tiers import earn_multiplier_percent, record_qualifying
 from loyalty_server.program.model import Program
 from loyalty_server.storage.engine import write_transaction
+from loyalty_server.storage.sqlite_loop import read_connection
 
 ProgramFor = Callable[[int], Program]  # tenant id -> its program
 HOLD_TTL_S_MAX = 7 * 24 * 3600
@@ -306,18 +307,17 @@ class Ledger:
             return booked
 
     async def balance(self, tenant_id: int, member_id: str) -> BalanceView:
-        """Every currency's figures: one indexed read, unless a lot came due (then it is settled first)."""
+        """Every currency's figures: two indexed reads (the member; its accounts with their sources),
+        unless a lot came due (then it is settled first)."""
         program = self.program_for(tenant_id)
-        async with self.engine.connect() as connection:
+        async with read_connection(self.engine) as connection:
             member = await get_member(connection, tenant_id, member_id)
-            rows = await _account_rows(connection, member)
+            rows, sources = await _balance_rows(connection, member)
         now = self.clock.now()
         if any(row["settle_at"] is not None and row["settle_at"] <= now for row in rows.values()):
             async with write_transaction(self.engine) as connection:
                 await self.settle_all(connection, member)
-                rows = await _account_rows(connection, member)
-        async with self.engine.connect() as connection:
-            sources = await _source_rows(connection, [row["id"] for row in rows.values()])
+                rows, sources = await _balance_rows(connection, member)
         views = [_currency_view(currency, rows.get(currency), sources) for currency in program.currencies]
         updated = max((row["updated_at"] for row in rows.values()), default=None)
         return BalanceView(member, views, updated)
@@ -652,19 +652,31 @@ async def _account_rows(connection: AsyncConnection, member: Member) -> dict[str
     return {row["currency"]: row for row in (await connection.execute(query)).mappings()}
 
 
-async def _source_rows(
-    connection: AsyncConnection, account_pks: list[int]
-) -> dict[int, dict[str, tuple[int, int]]]:
-    by_account: dict[int, dict[str, tuple[int, int]]] = {}
-    if not account_pks:
-        return by_account
-    query = select(source_balances).where(source_balances.c.account_pk.in_(account_pks))
-    for row in (await connection.execute(query)).mappings():
-        by_account.setdefault(row["account_pk"], {})[row["source_id"]] = (
-            row["lifetime_earned"],
-            row["remaining"],
+async def _balance_rows(
+    connection: AsyncConnection, member: Member
+) -> tuple[dict[str, Any], dict[int, dict[str, tuple[int, int]]]]:
+    """The member's account rows by currency, and each account's (lifetime earned, remaining) by
+    source: one query, the accounts joined with their source balances."""
+    query = (
+        select(
+            accounts,
+            source_balances.c.source_id,
+            source_balances.c.lifetime_earned.label("source_lifetime_earned"),
+            source_balances.c.remaining.label("source_remaining"),
         )
-    return by_account
+        .select_from(accounts.outerjoin(source_balances, source_balances.c.account_pk == accounts.c.id))
+        .where(accounts.c.member_pk == member.pk)
+    )
+    rows: dict[str, Any] = {}
+    sources: dict[int, dict[str, tuple[int, int]]] = {}
+    for row in (await connection.execute(query)).mappings():
+        rows[row["currency"]] = row
+        if row["source_id"] is not None:
+            sources.setdefault(row["id"], {})[row["source_id"]] = (
+                row["source_lifetime_earned"],
+                row["source_remaining"],
+            )
+    return rows, sources
 
 
 def _currency_view(

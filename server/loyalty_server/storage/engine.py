@@ -10,15 +10,16 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from loyalty_server.errors import ConfigError
 from loyalty_server.storage.group_commit import Batch, sqlite_writer
+from loyalty_server.storage.sqlite_loop import attach_loop_engine
 
 _DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -50,13 +51,20 @@ def create_engine(url: str, *, pool_size: int = 10, sqlite_busy_timeout_ms: int 
     if parsed.get_backend_name() == "sqlite":
         Path(parsed.database or "").parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(parsed, connect_args={"timeout": sqlite_busy_timeout_ms / 1000})
-        _configure_sqlite(engine, sqlite_busy_timeout_ms)
+
+        def configure(sync_engine: Engine) -> None:
+            _configure_sqlite(sync_engine, sqlite_busy_timeout_ms)
+
+        configure(engine.sync_engine)
+        attach_loop_engine(engine, parsed, configure, sqlite_busy_timeout_ms / 1000)
         return engine
     return create_async_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
-def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    """Every connection, through aiosqlite or on the loop (sqlite_loop.py), is set up alike."""
+
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Hand transaction control to SQLAlchemy's "begin" event below (pysqlite's own is too lazy).
         dbapi_connection.isolation_level = None
@@ -68,7 +76,7 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         assert mode in ("DEFERRED", "IMMEDIATE")
@@ -142,7 +150,8 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
 @contextlib.asynccontextmanager
 async def _savepoint(batch: Batch) -> AsyncIterator[AsyncConnection]:
     """One writer's share of a SQLite batch: its own savepoint and hooks."""
-    connection = batch.connection
+    # The domain code awaits only what LoopConnection offers: let it pass for an AsyncConnection.
+    connection = cast(AsyncConnection, batch.connection)
     async with _hooks(connection) as (before, after), connection.begin_nested() as savepoint:
         connection.info[_OWN_SAVEPOINT] = savepoint
         yield connection

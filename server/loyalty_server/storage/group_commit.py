@@ -25,12 +25,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import logging
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from loyalty_server.storage.sqlite_loop import LoopConnection, loop_engine_of
+
+logger = logging.getLogger("loyalty.storage")
 WRITES_PER_COMMIT_MAX = 64  # bounds the latency a writer can add to the first one of its batch
 AfterCommitHook = Callable[[], None]
 
@@ -39,7 +43,7 @@ AfterCommitHook = Callable[[], None]
 class Batch:
     """One open transaction and the writers whose work it holds."""
 
-    connection: AsyncConnection
+    connection: LoopConnection
     writes: int = 0
     after_commit: list[AfterCommitHook] = field(default_factory=list)
     done: asyncio.Event = field(default_factory=asyncio.Event)
@@ -66,7 +70,7 @@ class SqliteWriter:
 
     def __init__(
         self,
-        open_connection: Callable[[], Awaitable[AsyncConnection]],
+        open_connection: Callable[[], Awaitable[LoopConnection]],
         *,
         writes_per_commit_max: int = WRITES_PER_COMMIT_MAX,
     ) -> None:
@@ -76,7 +80,7 @@ class SqliteWriter:
         self._turn = asyncio.Lock()  # FIFO: writers are served in the order they asked
         self._waiting = 0  # writers queued for the turn right now
         self._batch: Batch | None = None
-        self._rescues: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # commits and rescues under way
 
     def joined_batch(self) -> Batch | None:
         """The open batch when the current task holds the turn inside `grouped_writes`, else None."""
@@ -99,13 +103,13 @@ class SqliteWriter:
             finally:
                 _holding.reset(token)
         finally:
-            try:
-                if self._batch is not None and (
-                    self._waiting == 0 or self._batch.writes >= self._writes_per_commit_max
-                ):
-                    await self._commit(self._batch)
-            finally:
-                self._turn.release()
+            closing = self._batch
+            if closing is not None and (self._waiting == 0 or closing.writes >= self._writes_per_commit_max):
+                self._start_commit()  # it passes the turn on once the commit is done
+                # Even a writer that failed waits: nothing it started is still running when it returns.
+                await closing.done.wait()
+            else:
+                self._turn.release()  # the batch stays open for the next writer
         await batch.wait_committed()
 
     async def _acquire(self) -> None:
@@ -124,31 +128,63 @@ class SqliteWriter:
             return
 
         async def commit_orphan() -> None:
-            async with self._turn:
-                if self._batch is not None:
-                    await self._commit(self._batch)
+            await self._turn.acquire()
+            if self._batch is not None:
+                self._start_commit()
+            else:
+                self._turn.release()
 
-        task = asyncio.get_running_loop().create_task(commit_orphan())
-        self._rescues.add(task)
-        task.add_done_callback(self._rescues.discard)
+        self._keep(asyncio.get_running_loop().create_task(commit_orphan()))
+
+    def _start_commit(self) -> None:
+        """Commit the open batch in a task of its own, holding the turn until it is done: the writer
+        that starts it may be cancelled while it waits, the commit must not be."""
+        batch, self._batch = self._batch, None
+        assert batch is not None
+        self._keep(asyncio.get_running_loop().create_task(self._commit(batch)))
+
+    def _keep(self, task: asyncio.Task[None]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _commit(self, batch: Batch) -> None:
-        assert batch is self._batch
-        self._batch = None
         connection = batch.connection
+        # Every writer of the batch failed: nothing to keep, no fsync to pay.
+        ending = asyncio.ensure_future(connection.commit() if batch.writes else connection.rollback())
         try:
-            await connection.commit()
-        except BaseException as exc:  # the whole batch is lost: every writer in it must hear so
-            batch.error = exc
-            with contextlib.suppress(Exception):
-                await connection.rollback()
+            try:
+                await asyncio.shield(ending)
+            except asyncio.CancelledError:
+                # Cancelled (the loop is closing): the COMMIT runs on in its thread, and nothing may
+                # touch the connection before it is over; its outcome is the batch's all the same.
+                await asyncio.wait({ending})
+                raise
+            finally:
+                self._settle(batch, ending)
         finally:
-            with contextlib.suppress(Exception):
-                await connection.close()
+            self._turn.release()
             batch.done.set()
+
+    def _settle(self, batch: Batch, ending: asyncio.Future[None]) -> None:
+        """After the COMMIT (or rollback) ended: record its outcome, close, run the hooks."""
+        if ending.exception() is not None:  # the whole batch is lost: every writer in it must hear so
+            batch.error = ending.exception()
+        sync = batch.connection.sync_connection
+        with contextlib.suppress(Exception):
+            if batch.error is not None:
+                sync.rollback()
+            sync.close()
         if batch.error is None:
             for hook in batch.after_commit:
-                hook()
+                _run_hook(hook)
+
+
+def _run_hook(hook: AfterCommitHook) -> None:
+    """An after-commit hook must not stop the others, nor the writers' answers: the work is committed."""
+    try:
+        hook()
+    except Exception:
+        logger.exception("an after-commit hook failed")
 
 
 _writers: weakref.WeakKeyDictionary[object, SqliteWriter] = weakref.WeakKeyDictionary()
@@ -158,13 +194,13 @@ def sqlite_writer(engine: AsyncEngine) -> SqliteWriter:
     """The writer of this engine, made on first use (one per engine, bound to its event loop)."""
     writer = _writers.get(engine.sync_engine)
     if writer is None:
+        loop_engine = loop_engine_of(engine)
+        assert loop_engine is not None, "a SQLite engine made by storage.engine.create_engine"
 
-        async def open_connection() -> AsyncConnection:
-            connection = await engine.connect()
+        async def open_connection() -> LoopConnection:
+            connection = LoopConnection(loop_engine.connect(), engine.sync_engine)
             try:
-                await connection.execution_options(sqlite_begin="IMMEDIATE")
-                await connection.begin()
-                await connection.exec_driver_sql("SELECT 1")  # BEGIN IMMEDIATE runs with the first statement
+                await connection.begin_immediate()
             except BaseException:
                 await connection.close()
                 raise

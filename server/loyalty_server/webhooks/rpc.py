@@ -175,8 +175,8 @@ class WebhookRpcs(SubscriptionRpcBase):
         requests.check_request_id(request.request_id)
         only = DeliveryFilter(
             event_types=type_names(request.event_types),
-            start=datetime_of(request.start_time) if request.HasField("start_time") else None,
-            end=datetime_of(request.end_time) if request.HasField("end_time") else None,
+            start=datetime_of(request.start_time, "start_time") if request.HasField("start_time") else None,
+            end=datetime_of(request.end_time, "end_time") if request.HasField("end_time") else None,
         )
         count = await self.webhooks.deliveries.replay_failed(
             self.owner(), request.endpoint_id, only, request_id=request.request_id
@@ -212,8 +212,8 @@ def _delivery_filter(request: pb.ListWebhookDeliveriesRequest) -> DeliveryFilter
     return DeliveryFilter(
         statuses=frozenset(_STATUS_NAMES[number] for number in request.statuses if number),
         event_types=type_names(request.event_types),
-        start=datetime_of(request.start_time) if request.HasField("start_time") else None,
-        end=datetime_of(request.end_time) if request.HasField("end_time") else None,
+        start=datetime_of(request.start_time, "start_time") if request.HasField("start_time") else None,
+        end=datetime_of(request.end_time, "end_time") if request.HasField("end_time") else None,
     )
 
 

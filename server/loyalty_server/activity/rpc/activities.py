@@ -40,9 +40,10 @@ from loyalty_server.auth.grants import grant_is_active
 from loyalty_server.auth.tokens import invalid_token
 from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument
 from loyalty_server.ledger.members import get_member
-from loyalty_server.ledger.rpc.convert import datetime_of
+from loyalty_server.ledger.rpc.convert import datetime_of, moment_of
 from loyalty_server.principal import Role
 from loyalty_server.storage.group_commit import grouped_writes
+from loyalty_server.storage.sqlite_loop import read_connection
 
 _Context = grpc.aio.ServicerContext
 Outcome = activity_pb2.ActivityOutcome
@@ -141,7 +142,7 @@ class ActivityRpcs(ActivityRpcBase):
             if key not in known:
                 known[key] = await self._target(entry, default_member_id)
             targets.append(known[key])
-        async with self.engine.connect() as connection:  # unknown members fail the call up front
+        async with read_connection(self.engine) as connection:  # unknown members fail the call up front
             for member_id in sorted({target.member_id for target in targets}):
                 await get_member(connection, self.tenant_id(), member_id)
         return plan_batch(entries, targets, request_id=request_id, actor=self.actor())
@@ -181,7 +182,7 @@ class ActivityRpcs(ActivityRpcBase):
         if request.member_id:
             self.check_member_access(request.member_id)
         now = (
-            datetime_of(request.evaluation_time, "evaluation_time")
+            moment_of(request.evaluation_time, "evaluation_time")
             if request.HasField("evaluation_time")
             else self.clock.now()
         )

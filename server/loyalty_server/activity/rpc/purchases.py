@@ -23,7 +23,7 @@ from loyalty_server.activity.purchases import (
 from loyalty_server.activity.rpc.base import ActivityRpcBase
 from loyalty_server.activity.rpc.convert import rule_result_to_proto
 from loyalty_server.errors import FieldViolation, invalid_argument
-from loyalty_server.ledger.rpc.convert import datetime_of, timestamp, transaction_to_proto
+from loyalty_server.ledger.rpc.convert import moment_of, timestamp, transaction_to_proto
 from loyalty_server.ledger.transactions import load_transactions
 
 _Context = grpc.aio.ServicerContext
@@ -154,7 +154,7 @@ class PurchaseRpcs(ActivityRpcBase):
                 order_id=request.order_id,
                 member_id=member.member_id,
                 items=items_of(request.items),
-                purchase_time=datetime_of(request.purchase_time)
+                purchase_time=moment_of(request.purchase_time, "purchase_time")
                 if request.HasField("purchase_time")
                 else None,
                 currency_code=request.currency_code,
@@ -195,7 +195,9 @@ class PurchaseRpcs(ActivityRpcBase):
                     )
                     for item in request.items
                 ],
-                return_time=datetime_of(request.return_time) if request.HasField("return_time") else None,
+                return_time=moment_of(request.return_time, "return_time")
+                if request.HasField("return_time")
+                else None,
                 store_id=request.store_id,
                 reason=request.reason,
                 request_id=request.request_id,
@@ -219,7 +221,9 @@ class PurchaseRpcs(ActivityRpcBase):
             self.tenant_id(),
             member,
             items_of(request.items),
-            purchase_time=datetime_of(request.purchase_time) if request.HasField("purchase_time") else None,
+            purchase_time=moment_of(request.purchase_time, "purchase_time")
+            if request.HasField("purchase_time")
+            else None,
             currency_code=request.currency_code,
         )
         return simulation_to_proto(simulated)

@@ -23,8 +23,8 @@ class ListingRpcs(SubscriptionRpcBase):
     ) -> subscription_pb2.ListEventsResponse:
         size = requests.page_size(request.page_size)
         only = await self.event_filter(request.event_types, request.member_id, "member_id")
-        start = datetime_of(request.start_time) if request.HasField("start_time") else None
-        end = datetime_of(request.end_time) if request.HasField("end_time") else None
+        start = datetime_of(request.start_time, "start_time") if request.HasField("start_time") else None
+        end = datetime_of(request.end_time, "end_time") if request.HasField("end_time") else None
         binding = repr((sorted(only.type_names), only.member_id, request.after_sequence, start, end))
         position = paging.decode(request.page_token, length=1, binding=binding)
         after = max(request.after_sequence, int(position[0]) if position else 0)

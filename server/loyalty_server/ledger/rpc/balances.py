@@ -26,7 +26,7 @@ class BalanceRpcs(LedgerRpcBase):
     async def GetBalance(
         self, request: ledger_pb2.GetBalanceRequest, context: _Context
     ) -> ledger_pb2.GetBalanceResponse:
-        await self.member_by_id(request.member_id)
+        self.check_member_id(request.member_id)  # the balance read finds the member (or NOT_FOUND)
         balance = await self.ledger.balance(self.tenant_id(), request.member_id)
         return ledger_pb2.GetBalanceResponse(balance=balance_to_proto(balance))
 
@@ -102,7 +102,7 @@ def _history_filter(request: ledger_pb2.ListTransactionsRequest) -> HistoryFilte
     return HistoryFilter(
         types=frozenset(TRANSACTION_TYPE_NAMES[value] for value in request.types),
         currency=request.currency or None,
-        since=datetime_of(request.start_time) if request.HasField("start_time") else None,
-        until=datetime_of(request.end_time) if request.HasField("end_time") else None,
+        since=datetime_of(request.start_time, "start_time") if request.HasField("start_time") else None,
+        until=datetime_of(request.end_time, "end_time") if request.HasField("end_time") else None,
         origin=origin,
     )

@@ -11,6 +11,7 @@ import grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loyalty.v1 import common_pb2
+from loyalty_server import requests
 from loyalty_server.auth import audit
 from loyalty_server.clock import Clock
 from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument
@@ -19,6 +20,12 @@ from loyalty_server.ledger.operations import Ledger
 from loyalty_server.principal import Principal, current_principal
 from loyalty_server.program.model import Program
 from loyalty_server.runtime.context import AppContext
+from loyalty_server.storage.sqlite_loop import read_connection
+
+# Member ids are "m_" and 20 hex digits, loyalty ids at most 64 characters (members.py): a longer
+# reference cannot name a member, so it is refused as too long rather than looked up.
+MEMBER_ID_LENGTH_MAX = 64
+LOYALTY_ID_LENGTH_MAX = 64
 
 
 class LedgerRpcBase:
@@ -82,7 +89,9 @@ class LedgerRpcBase:
                 "give the member's member_id or loyalty_id",
                 FieldViolation(field, "member_id or loyalty_id required"),
             )
-        async with self.engine.connect() as connection:
+        length_max = MEMBER_ID_LENGTH_MAX if which == "member_id" else LOYALTY_ID_LENGTH_MAX
+        requests.check_text(getattr(ref, which), f"{field}.{which}", length_max)
+        async with read_connection(self.engine) as connection:
             if which == "member_id":
                 member = await get_member(connection, self.tenant_id(), ref.member_id)
             else:
@@ -90,11 +99,16 @@ class LedgerRpcBase:
         self.check_member_access(member.member_id)
         return member
 
-    async def member_by_id(self, member_id: str, field: str = "member_id") -> Member:
+    def check_member_id(self, member_id: str, field: str = "member_id") -> None:
+        """A member id that is well formed and that the caller may name (not yet that it exists)."""
         if not member_id:
             raise invalid_argument(
                 "MEMBER_REF_REQUIRED", "member_id is required", FieldViolation(field, "required")
             )
+        requests.check_text(member_id, field, MEMBER_ID_LENGTH_MAX)
         self.check_member_access(member_id)
-        async with self.engine.connect() as connection:
+
+    async def member_by_id(self, member_id: str, field: str = "member_id") -> Member:
+        self.check_member_id(member_id, field)
+        async with read_connection(self.engine) as connection:
             return await get_member(connection, self.tenant_id(), member_id)

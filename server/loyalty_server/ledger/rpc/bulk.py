@@ -15,7 +15,7 @@ from loyalty_server.runtime.rpc_status import status_proto
 _Context = grpc.aio.ServicerContext
 
 
-def _entry(message: ledger_pb2.BulkAwardEntry) -> AwardEntry:
+def _entry(message: ledger_pb2.BulkAwardEntry, index: int) -> AwardEntry:
     ref = message.member.WhichOneof("ref")
     return AwardEntry(
         request_id=message.request_id,
@@ -26,7 +26,9 @@ def _entry(message: ledger_pb2.BulkAwardEntry) -> AwardEntry:
         source_id=message.source_id,
         reason_code=message.reason_code,
         reason=message.reason,
-        expires_at=datetime_of(message.expire_time) if message.HasField("expire_time") else None,
+        expires_at=datetime_of(message.expire_time, f"entries[{index}].expire_time")
+        if message.HasField("expire_time")
+        else None,
         apply_tier_multiplier=message.apply_tier_multiplier,
     )
 
@@ -47,7 +49,7 @@ class BulkRpcs(LedgerRpcBase):
         self, request: ledger_pb2.BulkAwardPointsRequest, context: _Context
     ) -> ledger_pb2.BulkAwardPointsResponse:
         check_batch(request.entries)  # before converting a possibly huge list
-        entries = [_entry(message) for message in request.entries]
+        entries = [_entry(message, index) for index, message in enumerate(request.entries)]
         outcomes = await bulk_award(self.ledger, self.tenant_id(), entries, actor=self.actor())
         booked_pks = list({outcome.booked.pk for outcome in outcomes if outcome.booked is not None})
         async with self.engine.connect() as connection:

@@ -7,6 +7,7 @@ import datetime as dt
 from google.protobuf import timestamp_pb2
 
 from loyalty.v1 import common_pb2, ledger_pb2
+from loyalty_server.errors import FieldViolation, invalid_argument
 from loyalty_server.ledger.members import CHANNELS, Member, MemberStatus
 from loyalty_server.ledger.operations import BalanceView, CurrencyBalanceView, HoldView
 from loyalty_server.ledger.transactions import TransactionView
@@ -67,8 +68,45 @@ def timestamp(moment: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
     return stamp
 
 
-def datetime_of(stamp: timestamp_pb2.Timestamp) -> dt.datetime:
+# google.protobuf.Timestamp's documented range, 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z:
+# beyond it ToDatetime fails, so a caller's out-of-range time is refused as bad input.
+TIMESTAMP_SECONDS_MIN = -62_135_596_800
+TIMESTAMP_SECONDS_MAX = 253_402_300_799
+NANOS_MAX = 999_999_999
+
+
+def datetime_of(stamp: timestamp_pb2.Timestamp, field: str) -> dt.datetime:
+    """A request's Timestamp as an aware UTC datetime; INVALID_ARGUMENT (INVALID_TIMESTAMP) naming
+    `field` when it is outside Timestamp's range."""
+    if not (
+        TIMESTAMP_SECONDS_MIN <= stamp.seconds <= TIMESTAMP_SECONDS_MAX and 0 <= stamp.nanos <= NANOS_MAX
+    ):
+        raise invalid_argument(
+            "INVALID_TIMESTAMP",
+            f"{field}: not a valid time (0001-01-01 to 9999-12-31 UTC, nanos 0-{NANOS_MAX})",
+            FieldViolation(field, "outside 0001-01-01 to 9999-12-31 UTC"),
+        )
     return stamp.ToDatetime(tzinfo=dt.UTC)
+
+
+# When something happened (a purchase, a return) or is evaluated: the engine works on it in the
+# member's time zone and in day, week and month periods around it, which near year 1 or 9999 leaves
+# what a datetime can hold. No loyalty fact is older than the Unix epoch or 7000 years ahead.
+MOMENT_EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MOMENT_LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+
+
+def moment_of(stamp: timestamp_pb2.Timestamp, field: str) -> dt.datetime:
+    """Like datetime_of, for the time of an event: INVALID_TIMESTAMP outside 1970-01-01 to
+    9000-01-01 UTC."""
+    moment = datetime_of(stamp, field)
+    if not MOMENT_EARLIEST <= moment < MOMENT_LATEST:
+        raise invalid_argument(
+            "INVALID_TIMESTAMP",
+            f"{field}: must be from 1970-01-01 to 9000-01-01 UTC",
+            FieldViolation(field, "outside 1970-01-01 to 9000-01-01 UTC"),
+        )
+    return moment
 
 
 def member_to_proto(member: Member, tenant_code: str, tier_id: str) -> common_pb2.Member:

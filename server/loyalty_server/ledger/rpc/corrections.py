@@ -96,7 +96,9 @@ class CorrectionRpcs(LedgerRpcBase):
             reason=request.reason,
             request_id=request.request_id,
             source_id=request.source_id,
-            expires_at=datetime_of(request.expire_time) if request.HasField("expire_time") else None,
+            expires_at=datetime_of(request.expire_time, "expire_time")
+            if request.HasField("expire_time")
+            else None,
             actor=self.audit_actor(context, request.request_id),
         )
         async with self.engine.connect() as connection:

@@ -76,10 +76,10 @@ class MemberRpcs(LedgerRpcBase):
             status=_STATUS_NAMES[request.status].value if request.status else None,
             tier_id=request.tier_id or None,
             lowest_tier_id=self.program().tiers.levels[0].id,
-            created_since=datetime_of(request.create_time_start)
+            created_since=datetime_of(request.create_time_start, "create_time_start")
             if request.HasField("create_time_start")
             else None,
-            created_until=datetime_of(request.create_time_end)
+            created_until=datetime_of(request.create_time_end, "create_time_end")
             if request.HasField("create_time_end")
             else None,
         )

@@ -5,7 +5,7 @@ An RPC no mixin defines falls through to the generated base, which answers UNIMP
 
 from __future__ import annotations
 
-from loyalty.v1 import ledger_pb2_grpc
+from loyalty.v1 import ledger_pb2, ledger_pb2_grpc
 from loyalty_server.ledger.rpc.balances import BalanceRpcs
 from loyalty_server.ledger.rpc.bulk import BulkRpcs
 from loyalty_server.ledger.rpc.corrections import CorrectionRpcs
@@ -14,8 +14,10 @@ from loyalty_server.ledger.rpc.members import MemberRpcs
 from loyalty_server.ledger.rpc.program import ProgramRpcs
 from loyalty_server.ledger.rpc.rewards import RewardRpcs
 from loyalty_server.ledger.rpc.tiers import TierRpcs
+from loyalty_server.request_text import check_request_strings
 
 
+@check_request_strings(ledger_pb2.DESCRIPTOR.services_by_name["LedgerService"])
 class LedgerServicer(
     MemberRpcs,
     BalanceRpcs,

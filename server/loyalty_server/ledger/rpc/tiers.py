@@ -54,7 +54,9 @@ class TierRpcs(LedgerRpcBase):
             request.tier_id,
             reason=request.reason,
             request_id=request.request_id,
-            expires_at=datetime_of(request.expire_time) if request.HasField("expire_time") else None,
+            expires_at=datetime_of(request.expire_time, "expire_time")
+            if request.HasField("expire_time")
+            else None,
             actor=self.audit_actor(context, request.request_id),
         )
         return ledger_pb2.SetCustomTierResponse(member_tier=member_tier_to_proto(view))
