@@ -15,7 +15,6 @@ import asyncio
 import json
 import os
 import signal
-import sys
 from pathlib import Path
 
 import uvloop
@@ -75,7 +74,8 @@ def main() -> None:
     finally:
         profiler.stop()
         Path(args.profile).write_text(profiler.output_html())
-        print(profiler.output_text(unicode=False, color=False, show_all=False), file=sys.stderr)
+        text = profiler.output_text(unicode=False, color=False, show_all=False)
+        Path(args.profile).with_suffix(".txt").write_text(text)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loyalty_server.auth.clients import ACTIVE
@@ -76,12 +76,19 @@ async def _still_valid(connection: AsyncConnection, claims: AccessClaims) -> boo
     if claims.grant_id:
         return await grant_is_active(connection, claims.grant_id)
     if claims.role is Role.PARTNER:  # a partner client's own client-credentials token
-        query = select(partner_clients.c.state).where(partner_clients.c.client_id == claims.client_id)
+        state = await connection.execute(_PARTNER_CLIENT_STATE, {"client_id": claims.client_id})
     else:
-        query = select(service_accounts.c.state).where(
-            service_accounts.c.service_account_id == claims.subject
-        )
-    return (await connection.execute(query)).scalar_one_or_none() == ACTIVE
+        state = await connection.execute(_SERVICE_ACCOUNT_STATE, {"account_id": claims.subject})
+    return state.scalar_one_or_none() == ACTIVE
+
+
+# Built once: one of these runs on every call (a reused statement skips construction and cache key).
+_PARTNER_CLIENT_STATE = select(partner_clients.c.state).where(
+    partner_clients.c.client_id == bindparam("client_id")
+)
+_SERVICE_ACCOUNT_STATE = select(service_accounts.c.state).where(
+    service_accounts.c.service_account_id == bindparam("account_id")
+)
 
 
 async def _tenant(connection: AsyncConnection, claims: AccessClaims, named: str | None) -> tuple[int, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -127,8 +127,11 @@ async def get_grant(connection: AsyncConnection, grant_id: str, *, tenant_id: in
 
 async def grant_is_active(connection: AsyncConnection, grant_id: str) -> bool:
     """The per-call revocation check: one primary-key read."""
-    query = select(oauth_grants.c.state).where(oauth_grants.c.grant_id == grant_id)
-    return (await connection.execute(query)).scalar_one_or_none() == ACTIVE
+    state = await connection.execute(_GRANT_STATE, {"grant_id": grant_id})
+    return state.scalar_one_or_none() == ACTIVE
+
+
+_GRANT_STATE = select(oauth_grants.c.state).where(oauth_grants.c.grant_id == bindparam("grant_id"))
 
 
 async def revoke_grant(connection: AsyncConnection, clock: Clock, grant: Grant, reason: str) -> bool:

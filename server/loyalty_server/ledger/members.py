@@ -13,7 +13,7 @@ import secrets
 import zoneinfo
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -242,14 +242,20 @@ def event_member(member: Member) -> subscription_pb2.EventMember:
     )
 
 
+# Built once: the hottest read of all (nearly every call names a member). A statement object that is
+# reused skips its construction and its cache key, a third of what a one-row read costs in SQLAlchemy.
+_MEMBER = select(members).where(
+    members.c.tenant_id == bindparam("tenant"), members.c.member_id == bindparam("member")
+)
+_MEMBER_FOR_UPDATE = _MEMBER.with_for_update()
+
+
 async def get_member(
     connection: AsyncConnection, tenant_id: int, member_id: str, *, for_update: bool = False
 ) -> Member:
     """The member, or NOT_FOUND (MEMBER_NOT_FOUND). Another tenant's member is simply not found."""
-    query = select(members).where(members.c.tenant_id == tenant_id, members.c.member_id == member_id)
-    if for_update:
-        query = query.with_for_update()
-    row = (await connection.execute(query)).mappings().first()
+    query = _MEMBER_FOR_UPDATE if for_update else _MEMBER
+    row = (await connection.execute(query, {"tenant": tenant_id, "member": member_id})).mappings().first()
     if row is None:
         raise not_found("MEMBER_NOT_FOUND", "no such member", member_id=member_id)
     return member_from_row(row)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loyalty.v1 import common_pb2, subscription_pb2
@@ -652,24 +652,26 @@ async def _account_rows(connection: AsyncConnection, member: Member) -> dict[str
     return {row["currency"]: row for row in (await connection.execute(query)).mappings()}
 
 
+_BALANCE_ROWS = (  # built once (see members._MEMBER)
+    select(
+        accounts,
+        source_balances.c.source_id,
+        source_balances.c.lifetime_earned.label("source_lifetime_earned"),
+        source_balances.c.remaining.label("source_remaining"),
+    )
+    .select_from(accounts.outerjoin(source_balances, source_balances.c.account_pk == accounts.c.id))
+    .where(accounts.c.member_pk == bindparam("member_pk"))
+)
+
+
 async def _balance_rows(
     connection: AsyncConnection, member: Member
 ) -> tuple[dict[str, Any], dict[int, dict[str, tuple[int, int]]]]:
     """The member's account rows by currency, and each account's (lifetime earned, remaining) by
     source: one query, the accounts joined with their source balances."""
-    query = (
-        select(
-            accounts,
-            source_balances.c.source_id,
-            source_balances.c.lifetime_earned.label("source_lifetime_earned"),
-            source_balances.c.remaining.label("source_remaining"),
-        )
-        .select_from(accounts.outerjoin(source_balances, source_balances.c.account_pk == accounts.c.id))
-        .where(accounts.c.member_pk == member.pk)
-    )
     rows: dict[str, Any] = {}
     sources: dict[int, dict[str, tuple[int, int]]] = {}
-    for row in (await connection.execute(query)).mappings():
+    for row in (await connection.execute(_BALANCE_ROWS, {"member_pk": member.pk})).mappings():
         rows[row["currency"]] = row
         if row["source_id"] is not None:
             sources.setdefault(row["id"], {})[row["source_id"]] = (
