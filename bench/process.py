@@ -17,6 +17,12 @@ STOP_TIMEOUT_S = 60.0  # a profiled server writes its report before it exits
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def _child_env() -> dict[str, str]:
+    """The bench's own modules importable in the child, ahead of whatever PYTHONPATH already says."""
+    path = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path}
+
+
 @dataclass
 class ServerProcess:
     mode: str  # "engine" or "noop"
@@ -44,7 +50,7 @@ class ServerProcess:
             stdout=subprocess.PIPE,
             stderr=log,
             cwd=REPO_ROOT,
-            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+            env=_child_env(),
         )
         log.close()
         self.port = self._read_port()
