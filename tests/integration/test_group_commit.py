@@ -155,3 +155,43 @@ async def test_a_waiter_that_gives_up_does_not_strand_the_batch(engine: AsyncEng
     await asyncio.wait_for(first, WAIT_S)
     assert waiter.cancelled()
     assert await stored_ids(engine) == [1]
+
+
+async def test_when_sqlite_rolls_the_whole_batch_back_no_writer_of_it_hears_success(
+    engine: AsyncEngine,
+) -> None:
+    """On a full disk or an I/O error SQLite may roll the whole transaction back under a writer: the
+    writers before it lost their work too, so they must fail, and no later writer may join."""
+    release = asyncio.Event()
+
+    async def first() -> None:
+        async with write_transaction(engine) as connection:
+            await connection.execute(text("INSERT INTO item (id, owner) VALUES (1, 'first')"))
+            await release.wait()
+
+    async def breaking() -> None:
+        async with write_transaction(engine) as connection:
+            await connection.execute(text("INSERT INTO item (id, owner) VALUES (2, 'breaking')"))
+            dbapi = connection.sync_connection.connection.dbapi_connection  # type: ignore[attr-defined]
+            dbapi.execute("ROLLBACK")  # what SQLite does by itself on SQLITE_FULL or SQLITE_IOERR
+            raise OSError("disk full")
+
+    tasks = [asyncio.create_task(first())]
+    await asyncio.sleep(0.05)
+    tasks += [asyncio.create_task(breaking()), asyncio.create_task(insert(engine, 3))]
+    await asyncio.sleep(0.05)  # both queued behind the first writer
+    release.set()
+    results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), WAIT_S)
+    assert all(isinstance(result, Exception) for result in results), results
+    assert await stored_ids(engine) == []
+    await insert(engine, 4)  # a fresh batch works
+    assert await stored_ids(engine) == [4]
+
+
+async def test_a_write_inside_a_write_of_a_grouped_run_is_refused(engine: AsyncEngine) -> None:
+    async with grouped_writes(engine):
+        with pytest.raises(NestedWriteError):
+            async with write_transaction(engine), write_transaction(engine):
+                pass
+        await insert(engine, 1)
+    assert await stored_ids(engine) == [1]

@@ -8,6 +8,7 @@ front (`BEGIN IMMEDIATE`) instead of failing when it upgrades a read lock mid-tr
 from __future__ import annotations
 
 import contextlib
+import contextvars
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, cast
@@ -18,7 +19,13 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from loyalty_server.errors import ConfigError
-from loyalty_server.storage.group_commit import Batch, sqlite_writer
+from loyalty_server.storage.group_commit import (
+    Batch,
+    BatchBrokenError,
+    NestedWriteError,
+    run_after_commit_hook,
+    sqlite_writer,
+)
 from loyalty_server.storage.sqlite_loop import attach_loop_engine
 
 _DRIVERS = {
@@ -144,7 +151,12 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
             for hook in before.values():
                 await hook(connection)
         for done in after.values():
-            done()
+            run_after_commit_hook(done)  # committed: a failing hook must not say otherwise
+
+
+# Inside a writer's savepoint (SQLite): a write transaction opened there would join the batch's
+# savepoint stack and break the outer one's hooks, so it is refused like any nested write.
+_in_savepoint: contextvars.ContextVar[bool] = contextvars.ContextVar("loyalty_in_savepoint", default=False)
 
 
 @contextlib.asynccontextmanager
@@ -152,11 +164,25 @@ async def _savepoint(batch: Batch) -> AsyncIterator[AsyncConnection]:
     """One writer's share of a SQLite batch: its own savepoint and hooks."""
     # The domain code awaits only what LoopConnection offers: let it pass for an AsyncConnection.
     connection = cast(AsyncConnection, batch.connection)
-    async with _hooks(connection) as (before, after), connection.begin_nested() as savepoint:
-        connection.info[_OWN_SAVEPOINT] = savepoint
-        yield connection
-        for hook in before.values():
-            await hook(connection)
+    if _in_savepoint.get():
+        raise NestedWriteError("a write transaction inside another one (SQLite has one writer)")
+    if batch.broken is not None:
+        raise BatchBrokenError(
+            "an earlier write of this batch failed the whole transaction"
+        ) from batch.broken
+    token = _in_savepoint.set(True)
+    try:
+        async with _hooks(connection) as (before, after), connection.begin_nested() as savepoint:
+            connection.info[_OWN_SAVEPOINT] = savepoint
+            yield connection
+            for hook in before.values():
+                await hook(connection)
+    except BaseException as exc:
+        if not batch.connection.transaction_open():
+            batch.broken = exc  # SQLite rolled back the writers before this one too
+        raise
+    finally:
+        _in_savepoint.reset(token)
     batch.writes += 1
     batch.after_commit.extend(after.values())
 

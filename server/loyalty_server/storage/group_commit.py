@@ -48,6 +48,9 @@ class Batch:
     after_commit: list[AfterCommitHook] = field(default_factory=list)
     done: asyncio.Event = field(default_factory=asyncio.Event)
     error: BaseException | None = None
+    # Set when SQLite rolled the whole transaction back (full disk, I/O error): the writers before
+    # lost their work, so the batch must fail as a whole and take no more writers.
+    broken: BaseException | None = None
 
     async def wait_committed(self) -> None:
         await self.done.wait()
@@ -59,6 +62,10 @@ class Batch:
 # write transactions join.
 _holding: contextvars.ContextVar[Batch | None] = contextvars.ContextVar("loyalty_holding_batch", default=None)
 _joined: contextvars.ContextVar[Batch | None] = contextvars.ContextVar("loyalty_joined_batch", default=None)
+
+
+class BatchBrokenError(RuntimeError):
+    """SQLite rolled the batch's whole transaction back; this write was not attempted."""
 
 
 class NestedWriteError(RuntimeError):
@@ -97,6 +104,10 @@ class SqliteWriter:
             if self._batch is None:
                 self._batch = Batch(await self._open_connection())
             batch = self._batch
+            if batch.broken is not None:
+                raise BatchBrokenError("an earlier write of this batch failed the whole transaction") from (
+                    batch.broken
+                )
             token = _holding.set(batch)
             try:
                 yield batch
@@ -151,23 +162,29 @@ class SqliteWriter:
         connection = batch.connection
         # Every writer of the batch failed: nothing to keep, no fsync to pay.
         ending = asyncio.ensure_future(connection.commit() if batch.writes else connection.rollback())
+        cancelled = False
         try:
-            try:
-                await asyncio.shield(ending)
-            except asyncio.CancelledError:
-                # Cancelled (the loop is closing): the COMMIT runs on in its thread, and nothing may
-                # touch the connection before it is over; its outcome is the batch's all the same.
-                await asyncio.wait({ending})
-                raise
-            finally:
-                self._settle(batch, ending)
+            # Cancelled (the loop is closing), the COMMIT runs on in its thread, and nothing may touch
+            # the connection before it is over; its outcome is the batch's all the same.
+            while not ending.done():
+                try:
+                    await asyncio.shield(ending)
+                except asyncio.CancelledError:
+                    cancelled = True
+                except Exception:  # noqa: S110 - its outcome is read from `ending` just below
+                    pass
+            self._settle(batch, ending)
+            if cancelled:
+                raise asyncio.CancelledError
         finally:
             self._turn.release()
             batch.done.set()
 
     def _settle(self, batch: Batch, ending: asyncio.Future[None]) -> None:
         """After the COMMIT (or rollback) ended: record its outcome, close, run the hooks."""
-        if ending.exception() is not None:  # the whole batch is lost: every writer in it must hear so
+        if batch.broken is not None:  # SQLite rolled the whole transaction back under a writer
+            batch.error = batch.broken
+        elif ending.exception() is not None:  # the whole batch is lost: every writer in it must hear so
             batch.error = ending.exception()
         sync = batch.connection.sync_connection
         with contextlib.suppress(Exception):
@@ -176,10 +193,10 @@ class SqliteWriter:
             sync.close()
         if batch.error is None:
             for hook in batch.after_commit:
-                _run_hook(hook)
+                run_after_commit_hook(hook)
 
 
-def _run_hook(hook: AfterCommitHook) -> None:
+def run_after_commit_hook(hook: AfterCommitHook) -> None:
     """An after-commit hook must not stop the others, nor the writers' answers: the work is committed."""
     try:
         hook()

@@ -28,7 +28,7 @@ from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, Connection, Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-LOOP_SLICE_S = 0.002  # statements of one transaction run at most this long before others get a turn
+LOOP_SLICE_S = 0.0005  # statements of one transaction run at most this long before others get a turn
 _loop_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
 
@@ -37,7 +37,12 @@ def attach_loop_engine(
 ) -> None:
     """Give a SQLite AsyncEngine its synchronous twin (disposed with it)."""
     loop_engine = create_sync_engine(
-        url.set(drivername="sqlite"), connect_args={"timeout": timeout_s, "check_same_thread": False}
+        url.set(drivername="sqlite"),
+        connect_args={"timeout": timeout_s, "check_same_thread": False},
+        # Checked out on the loop thread: waiting for a free connection would stop the very loop that
+        # gives them back, so the pool grows instead (10 kept, more opened while the load lasts).
+        pool_size=10,
+        max_overflow=-1,
     )
     configure(loop_engine)
     _loop_engines[engine.sync_engine] = loop_engine
@@ -49,6 +54,21 @@ def attach_loop_engine(
 
 def loop_engine_of(engine: AsyncEngine) -> Engine | None:
     return _loop_engines.get(engine.sync_engine)
+
+
+async def in_thread_to_the_end(work: Callable[[], object]) -> None:
+    """Run `work` in a worker thread and wait for it to end even if this task is cancelled meanwhile:
+    the thread cannot be stopped, and the connection it uses must not be touched before it is done."""
+    running = asyncio.ensure_future(asyncio.to_thread(work))
+    cancelled = False
+    while not running.done():
+        try:
+            await asyncio.shield(running)
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
+    running.result()
 
 
 class LoopConnection:
@@ -100,14 +120,23 @@ class LoopConnection:
     def in_nested_transaction(self) -> bool:
         return self.sync_connection.in_nested_transaction()
 
+    def transaction_open(self) -> bool:
+        """Whether SQLite still has the transaction open: on a full disk, an I/O error or out of
+        memory it may roll the whole transaction back by itself, savepoints and all."""
+        dbapi = self.sync_connection.connection.dbapi_connection
+        return bool(dbapi is not None and dbapi.in_transaction)
+
     async def begin_immediate(self) -> None:
         """Open the transaction holding the database's write lock (may wait: off the loop)."""
         connection = self.sync_connection.execution_options(sqlite_begin="IMMEDIATE")
-        await asyncio.to_thread(connection.begin)
+        await in_thread_to_the_end(connection.begin)
 
     async def commit(self) -> None:
-        """COMMIT, whose fsync runs in a worker thread."""
-        await asyncio.to_thread(self.sync_connection.commit)
+        """COMMIT, whose fsync runs in a worker thread. A transaction SQLite already rolled back is
+        an error, never a silent success (sqlite3's commit() does nothing without a transaction)."""
+        if not self.transaction_open():
+            raise RuntimeError("the SQLite transaction was rolled back by SQLite; nothing was committed")
+        await in_thread_to_the_end(self.sync_connection.commit)
 
     async def rollback(self) -> None:
         self.sync_connection.rollback()
