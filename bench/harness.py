@@ -272,6 +272,8 @@ def _measure_streams(
     sample = run_streams(generator, writer, options.subscribers, subscriber_processes=generator.processes)
     assert sample.writes is not None
     errors = {k: v for k, v in sample.writes.codes.items() if k != "OK"}
+    for code, details in sample.writes.error_examples.items():
+        print(f"  streams writer {code}: {details}", flush=True)
     expected = sample.writes.ok * options.subscribers
     if sample.delivered < expected:
         errors["UNDELIVERED"] = expected - sample.delivered

@@ -53,6 +53,7 @@ class Sample:
     latencies_us: list[int] = field(default_factory=list)  # of OK calls
     codes: Counter[str] = field(default_factory=Counter)
     dropped: int = 0  # open loop: calls never sent because too many were outstanding
+    error_examples: dict[str, str] = field(default_factory=dict)  # the first details seen per code
 
     @property
     def ok(self) -> int:
@@ -66,6 +67,8 @@ class Sample:
         self.latencies_us.extend(other.latencies_us)
         self.codes.update(other.codes)
         self.dropped += other.dropped
+        for code, details in other.error_examples.items():
+            self.error_examples.setdefault(code, details)
 
 
 def percentile_ms(latencies_us: list[int], fraction: float) -> float:
@@ -134,9 +137,11 @@ class _Recorder:
         self.end = self.window_start + load.duration_s
         self.sample = Sample(window_s=load.duration_s)
 
-    def record(self, scheduled: float, code: grpc.StatusCode) -> None:
+    def record(self, scheduled: float, code: grpc.StatusCode, details: str = "") -> None:
         if not self.window_start <= scheduled < self.end:
             return
+        if details:
+            self.sample.error_examples.setdefault(code.name, details[:200])
         self.sample.codes[code.name] += 1
         if code is grpc.StatusCode.OK:
             self.sample.latencies_us.append(int((time.perf_counter() - scheduled) * 1_000_000))
@@ -147,10 +152,10 @@ async def _one_call(
 ) -> None:
     try:
         await call(body, metadata=load.metadata, timeout=load.timeout_s)
-        code = grpc.StatusCode.OK
+        code, details = grpc.StatusCode.OK, ""
     except grpc.aio.AioRpcError as exc:
-        code = exc.code()
-    recorder.record(scheduled, code)
+        code, details = exc.code(), exc.details() or ""
+    recorder.record(scheduled, code, details)
 
 
 async def _closed_loop(
