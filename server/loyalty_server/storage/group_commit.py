@@ -184,6 +184,8 @@ class SqliteWriter:
         """After the COMMIT (or rollback) ended: record its outcome, close, run the hooks."""
         if batch.broken is not None:  # SQLite rolled the whole transaction back under a writer
             batch.error = batch.broken
+        elif ending.cancelled():  # the loop is closing and cancelled every task, this one too
+            batch.error = asyncio.CancelledError()
         elif ending.exception() is not None:  # the whole batch is lost: every writer in it must hear so
             batch.error = ending.exception()
         sync = batch.connection.sync_connection
