@@ -90,6 +90,7 @@ async def write_events(
     per_commit: int = 100,
     padding: int = 0,
     engine: AsyncEngine | None = None,
+    pause_s: float = 0.0,
 ) -> None:
     """Synthetic points.earned events, many per commit: streams do not care who wrote them.
     `padding` characters of reason code make each event that much larger. `engine`: write through
@@ -106,6 +107,8 @@ async def write_events(
                 event.points_earned.currency = "permanent"
                 event.points_earned.reason_code = "X" * padding
                 await append_event(connection, app.clock, tenant_id=app.default_tenant.id, event=event)
+        if pause_s:
+            await asyncio.sleep(pause_s)
 
 
 async def take_events(call, count: int, *, timeout_s: float = 10.0) -> list[subscription_pb2.Event]:
@@ -172,8 +175,16 @@ async def test_a_stalled_subscriber_is_cut_off_without_slowing_writers_or_others
                 # client's transport take in, so the server's writes to it block and its buffer fills.
                 count = 2000
                 reading = asyncio.create_task(take_events(healthy, count, timeout_s=60))
+                # The writer, the server and the healthy client share this test's event loop, and
+                # SQLite writes run on it without suspending: a writer that never paused would starve
+                # the healthy client itself. A real writer is a stream of requests; 2 ms between commits.
                 await write_events(
-                    server, member.member_id, range(1, count + 1), per_commit=20, padding=16 * 1024
+                    server,
+                    member.member_id,
+                    range(1, count + 1),
+                    per_commit=20,
+                    padding=16 * 1024,
+                    pause_s=0.002,
                 )
                 received = await reading
                 assert [e.points_earned.points for e in received] == list(range(1, count + 1))
