@@ -38,16 +38,18 @@ def request_builder(spec: RequestSpec, worker_index: int) -> Callable[[int], byt
     return builders[spec.kind](spec, worker_index)
 
 
-def _member(spec: RequestSpec, worker_index: int, index: int) -> str:
+def _stride(count: int, worker_index: int, index: int) -> int:
     # A stride through the members, different per worker: spreads the load without a random source.
-    count = len(spec.member_ids)
-    return spec.member_ids[(index * 7919 + worker_index * 104_729) % count]
+    return (index * 7919 + worker_index * 104_729) % count
+
+
+def _member(spec: RequestSpec, worker_index: int, index: int) -> str:
+    return spec.member_ids[_stride(len(spec.member_ids), worker_index, index)]
 
 
 def _get_balance(spec: RequestSpec, worker_index: int) -> Callable[[int], bytes]:
     bodies = [ledger_pb2.GetBalanceRequest(member_id=m).SerializeToString() for m in spec.member_ids]
-    count = len(bodies)
-    return lambda index: bodies[(index * 7919 + worker_index * 104_729) % count]
+    return lambda index: bodies[_stride(len(bodies), worker_index, index)]
 
 
 def _now() -> Timestamp:

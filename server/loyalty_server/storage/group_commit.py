@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from loyalty_server.storage.sqlite_loop import LoopConnection, loop_engine_of
+from loyalty_server.storage.sqlite_loop import LoopConnection, loop_engine_of, wait_out
 
 logger = logging.getLogger("loyalty.storage")
 WRITES_PER_COMMIT_MAX = 64  # bounds the latency a writer can add to the first one of its batch
@@ -104,10 +104,6 @@ class SqliteWriter:
             if self._batch is None:
                 self._batch = Batch(await self._open_connection())
             batch = self._batch
-            if batch.broken is not None:
-                raise BatchBrokenError("an earlier write of this batch failed the whole transaction") from (
-                    batch.broken
-                )
             token = _holding.set(batch)
             try:
                 yield batch
@@ -162,17 +158,10 @@ class SqliteWriter:
         connection = batch.connection
         # Every writer of the batch failed: nothing to keep, no fsync to pay.
         ending = asyncio.ensure_future(connection.commit() if batch.writes else connection.rollback())
-        cancelled = False
         try:
             # Cancelled (the loop is closing), the COMMIT runs on in its thread, and nothing may touch
             # the connection before it is over; its outcome is the batch's all the same.
-            while not ending.done():
-                try:
-                    await asyncio.shield(ending)
-                except asyncio.CancelledError:
-                    cancelled = True
-                except Exception:  # noqa: S110 - its outcome is read from `ending` just below
-                    pass
+            cancelled = await wait_out(ending)
             self._settle(batch, ending)
             if cancelled:
                 raise asyncio.CancelledError

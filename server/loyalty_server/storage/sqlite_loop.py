@@ -56,17 +56,25 @@ def loop_engine_of(engine: AsyncEngine) -> Engine | None:
     return _loop_engines.get(engine.sync_engine)
 
 
-async def in_thread_to_the_end(work: Callable[[], object]) -> None:
-    """Run `work` in a worker thread and wait for it to end even if this task is cancelled meanwhile:
-    the thread cannot be stopped, and the connection it uses must not be touched before it is done."""
-    running = asyncio.ensure_future(asyncio.to_thread(work))
+async def wait_out(future: asyncio.Future[object]) -> bool:
+    """Wait until `future` is done, even through this task's cancellation (work in a thread cannot be
+    stopped, and what it uses must not be touched before it ends). Its outcome stays in `future`;
+    returns whether this task was cancelled meanwhile, for the caller to re-raise once it is safe."""
     cancelled = False
-    while not running.done():
+    while not future.done():
         try:
-            await asyncio.shield(running)
+            await asyncio.shield(future)
         except asyncio.CancelledError:
             cancelled = True
-    if cancelled:
+        except Exception:  # noqa: S110 - the outcome is read from `future` by the caller
+            pass
+    return cancelled
+
+
+async def in_thread_to_the_end(work: Callable[[], object]) -> None:
+    """Run `work` in a worker thread and wait for it to end even if this task is cancelled meanwhile."""
+    running = asyncio.ensure_future(asyncio.to_thread(work))
+    if await wait_out(running):
         raise asyncio.CancelledError
     running.result()
 
