@@ -22,6 +22,7 @@ import uvloop
 from bench.noop import noop_services
 from loyalty_server import logs
 from loyalty_server.config import Settings
+from loyalty_server.runtime.heap import freeze_startup_heap
 from loyalty_server.runtime.server import LoyaltyServer
 
 
@@ -45,6 +46,7 @@ async def serve(args: argparse.Namespace) -> None:
     services = noop_services() if args.mode == "noop" else None
     server = LoyaltyServer(settings, services=services)
     await server.start()
+    freeze_startup_heap()  # as `loyalty serve` does
     print(json.dumps({"port": server.grpc_port, "pid": os.getpid()}), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

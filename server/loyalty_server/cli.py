@@ -284,11 +284,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     logs.configure(settings.log_level)
 
     async def serve() -> int:
+        from loyalty_server.runtime.heap import freeze_startup_heap
         from loyalty_server.runtime.server import LoyaltyServer
 
         server = LoyaltyServer(settings)
         await server.start()
         gateway = await _start_gateway(settings, server) if settings.gateway else None
+        freeze_startup_heap()
         await _until_signalled()
         if gateway is not None:
             await gateway.stop()

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loyalty.v1 import common_pb2, subscription_pb2
@@ -20,6 +20,7 @@ from loyalty_server.clock import Clock
 from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument
 from loyalty_server.events.outbox import append_event
 from loyalty_server.ledger import idempotency
+from loyalty_server.ledger.balance_read import AccountFigures, read_member_balances
 from loyalty_server.ledger.book import (
     POINTS_MAX,
     Booked,
@@ -35,7 +36,7 @@ from loyalty_server.ledger.book import (
 )
 from loyalty_server.ledger.lots import expires_at_for
 from loyalty_server.ledger.members import Member, enroll_member, event_member, get_member, require_active
-from loyalty_server.ledger.tables import accounts, holds, ledger_transactions, members, source_balances
+from loyalty_server.ledger.tables import accounts, holds, ledger_transactions, members
 from loyalty_server.ledger.tier_rules import apply_multiplier
 from loyalty_server.ledger.tiers import earn_multiplier_percent, record_qualifying
 from loyalty_server.program.model import Program
@@ -307,20 +308,19 @@ class Ledger:
             return booked
 
     async def balance(self, tenant_id: int, member_id: str) -> BalanceView:
-        """Every currency's figures: two indexed reads (the member; its accounts with their sources),
+        """Every currency's figures: one indexed read (the member, its accounts and their sources),
         unless a lot came due (then it is settled first)."""
         program = self.program_for(tenant_id)
         async with read_connection(self.engine) as connection:
-            member = await get_member(connection, tenant_id, member_id)
-            rows, sources = await _balance_rows(connection, member)
+            read = await read_member_balances(connection, tenant_id, member_id)
         now = self.clock.now()
-        if any(row["settle_at"] is not None and row["settle_at"] <= now for row in rows.values()):
+        if any(a.settle_at is not None and a.settle_at <= now for a in read.accounts.values()):
             async with write_transaction(self.engine) as connection:
-                await self.settle_all(connection, member)
-                rows, sources = await _balance_rows(connection, member)
-        views = [_currency_view(currency, rows.get(currency), sources) for currency in program.currencies]
-        updated = max((row["updated_at"] for row in rows.values()), default=None)
-        return BalanceView(member, views, updated)
+                await self.settle_all(connection, read.member)
+                read = await read_member_balances(connection, tenant_id, member_id)
+        views = [_currency_view(currency, read.accounts.get(currency)) for currency in program.currencies]
+        updated = max((account.updated_at for account in read.accounts.values()), default=None)
+        return BalanceView(read.member, views, updated)
 
     async def create_hold(
         self,
@@ -652,50 +652,19 @@ async def _account_rows(connection: AsyncConnection, member: Member) -> dict[str
     return {row["currency"]: row for row in (await connection.execute(query)).mappings()}
 
 
-_BALANCE_ROWS = (  # built once (see members._MEMBER)
-    select(
-        accounts,
-        source_balances.c.source_id,
-        source_balances.c.lifetime_earned.label("source_lifetime_earned"),
-        source_balances.c.remaining.label("source_remaining"),
-    )
-    .select_from(accounts.outerjoin(source_balances, source_balances.c.account_pk == accounts.c.id))
-    .where(accounts.c.member_pk == bindparam("member_pk"))
-)
-
-
-async def _balance_rows(
-    connection: AsyncConnection, member: Member
-) -> tuple[dict[str, Any], dict[int, dict[str, tuple[int, int]]]]:
-    """The member's account rows by currency, and each account's (lifetime earned, remaining) by
-    source: one query, the accounts joined with their source balances."""
-    rows: dict[str, Any] = {}
-    sources: dict[int, dict[str, tuple[int, int]]] = {}
-    for row in (await connection.execute(_BALANCE_ROWS, {"member_pk": member.pk})).mappings():
-        rows[row["currency"]] = row
-        if row["source_id"] is not None:
-            sources.setdefault(row["id"], {})[row["source_id"]] = (
-                row["source_lifetime_earned"],
-                row["source_remaining"],
-            )
-    return rows, sources
-
-
-def _currency_view(
-    currency: str, row: Any, sources: dict[int, dict[str, tuple[int, int]]]
-) -> CurrencyBalanceView:
-    if row is None:
+def _currency_view(currency: str, account: AccountFigures | None) -> CurrencyBalanceView:
+    if account is None:
         return CurrencyBalanceView(currency, 0, 0, 0, 0, 0, 0, 0, {})
     return CurrencyBalanceView(
         currency=currency,
-        available=row["posted"] - row["held"] - row["pending"],
-        pending=row["pending"],
-        held=row["held"],
-        debt=row["debt"],
-        lifetime_earned=row["lifetime_earned"],
-        lifetime_spent=row["lifetime_spent"],
-        lifetime_expired=row["lifetime_expired"],
-        sources=sources.get(row["id"], {}),
+        available=account.posted - account.held - account.pending,
+        pending=account.pending,
+        held=account.held,
+        debt=account.debt,
+        lifetime_earned=account.lifetime_earned,
+        lifetime_spent=account.lifetime_spent,
+        lifetime_expired=account.lifetime_expired,
+        sources=account.sources,
     )
 
 

@@ -102,14 +102,14 @@ class LoopConnection:
         return self._owner
 
     async def execute(self, statement: Any, parameters: Any = None, **options: Any) -> Result[Any]:
-        await self._share_the_loop()
+        await self.share_the_loop()
         return self.sync_connection.execute(statement, parameters, **options)
 
     async def scalar(self, statement: Any, parameters: Any = None, **options: Any) -> Any:
-        await self._share_the_loop()
+        await self.share_the_loop()
         return self.sync_connection.scalar(statement, parameters, **options)
 
-    async def _share_the_loop(self) -> None:
+    async def share_the_loop(self) -> None:
         """A statement run inline never suspends the task, so a long transaction would keep every
         other call and stream waiting: after each slice of loop time, let the others run."""
         now = time.perf_counter()
