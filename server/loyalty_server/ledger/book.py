@@ -35,16 +35,18 @@ import datetime as dt
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import Update
 
 from loyalty_server.clock import Clock
 from loyalty_server.errors import DomainError, ErrorKind
 from loyalty_server.ledger.account_ids import known_account_pk, remember_account_pk
+from loyalty_server.ledger.account_rows import forget_row, keep_row, kept_row
 from loyalty_server.ledger.flows import note_flow
 from loyalty_server.ledger.lots import LotView, allocate_spend, spend_order
 from loyalty_server.ledger.members import Member
@@ -152,6 +154,79 @@ def new_transaction_id() -> str:
     return "t_" + secrets.token_hex(10)
 
 
+@dataclass(frozen=True, slots=True)
+class _AccountWrite:
+    """An UPDATE of one account row (bind name `account`), also built with RETURNING the whole row."""
+
+    plain: Update
+    returning: Update
+
+    @classmethod
+    def of(cls, statement: Update) -> _AccountWrite:
+        return cls(statement, statement.returning(*accounts.c))
+
+
+# The write path's statements, built once: building a statement and its cache key costs about as
+# much as running it on SQLite (see members._MEMBER). Bind names in UPDATEs avoid column names.
+_LOCK_ACCOUNT = select(accounts).where(accounts.c.id == bindparam("account_pk")).with_for_update()
+_INSERT_TRANSACTION = insert(ledger_transactions)
+_INSERT_POSTINGS = insert(postings)
+_INSERT_LOT = insert(lots)
+_INSERT_DRAWS = insert(lot_draws)
+_TAKE_FROM_LOT = (
+    update(lots).where(lots.c.id == bindparam("lot")).values(available=lots.c.available - bindparam("share"))
+)
+_GIVE_TO_ACCOUNT = _AccountWrite.of(
+    update(accounts)
+    .where(accounts.c.id == bindparam("account"))
+    .values(
+        posted=accounts.c.posted + bindparam("member_leg"),
+        pending=accounts.c.pending + bindparam("pending_change"),
+        debt=accounts.c.debt - bindparam("debt_change"),
+        lifetime_earned=accounts.c.lifetime_earned + bindparam("earned"),
+        lifetime_spent=accounts.c.lifetime_spent + bindparam("spent"),
+        settle_at=bindparam("next_settle_at", type_=accounts.c.settle_at.type),
+        updated_at=bindparam("now", type_=accounts.c.updated_at.type),
+    )
+)
+_TAKE_FROM_ACCOUNT = _AccountWrite.of(
+    update(accounts)
+    .where(accounts.c.id == bindparam("account"))
+    .values(
+        posted=accounts.c.posted + bindparam("member_leg"),
+        pending=accounts.c.pending - bindparam("pending_change"),
+        debt=accounts.c.debt - bindparam("debt_change"),
+        lifetime_earned=accounts.c.lifetime_earned + bindparam("earned"),
+        lifetime_spent=accounts.c.lifetime_spent + bindparam("spent"),
+        lifetime_expired=accounts.c.lifetime_expired - bindparam("expired"),
+        updated_at=bindparam("now", type_=accounts.c.updated_at.type),
+    )
+)
+_SETTLED_ACCOUNT = _AccountWrite.of(
+    update(accounts)
+    .where(accounts.c.id == bindparam("account"))
+    .values(
+        settle_at=bindparam("next_settle_at", type_=accounts.c.settle_at.type),
+        updated_at=bindparam("now", type_=accounts.c.updated_at.type),
+    )
+)
+
+
+def _source_upsert(dialect_insert):  # type: ignore[no-untyped-def]
+    """Add to a source's figures, creating its row on first use: one statement, not two."""
+    statement = dialect_insert(source_balances)
+    return statement.on_conflict_do_update(
+        index_elements=[source_balances.c.account_pk, source_balances.c.source_id],
+        set_={
+            "lifetime_earned": source_balances.c.lifetime_earned + statement.excluded.lifetime_earned,
+            "remaining": source_balances.c.remaining + statement.excluded.remaining,
+        },
+    )
+
+
+_ADD_TO_SOURCE = {"postgresql": _source_upsert(postgresql.insert), "sqlite": _source_upsert(sqlite.insert)}
+
+
 def _insert_ignore(connection: AsyncConnection, table, values: dict):  # type: ignore[no-untyped-def]
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     return dialect.insert(table).values(**values).on_conflict_do_nothing()
@@ -209,9 +284,38 @@ async def lock_member_account(
     connection: AsyncConnection, member: Member, currency: str, now: dt.datetime
 ) -> RowMapping:
     """The member's account row in `currency`, created if new, locked for this transaction."""
-    pk = await member_account_pk(connection, member, currency, now)
-    query = select(accounts).where(accounts.c.id == pk).with_for_update()
-    return (await connection.execute(query)).mappings().one()
+    return await lock_account(connection, await member_account_pk(connection, member, currency, now))
+
+
+def known_member_account_pk(
+    connection: AsyncConnection, tenant_id: int, member_id: str, currency: str
+) -> int | None:
+    """The member's account in `currency` when this process has seen it committed (no statement)."""
+    return known_account_pk(connection, tenant_id, member_account_name(member_id, currency))
+
+
+async def lock_account(connection: AsyncConnection, account_pk: int) -> RowMapping:
+    """The account row, locked for this transaction: read under the lock once, then as this
+    transaction's writes left it (ledger/account_rows.py)."""
+    row = kept_row(connection, account_pk)
+    if row is None:
+        row = (await connection.execute(_LOCK_ACCOUNT, {"account_pk": account_pk})).mappings().one()
+        keep_row(connection, row)
+    return row
+
+
+async def _update_account(connection: AsyncConnection, write: _AccountWrite, values: dict[str, Any]) -> None:
+    """Write a locked account row and keep the row it left (SQLite before 3.35 cannot return it)."""
+    if connection.dialect.update_returning:
+        keep_row(connection, (await connection.execute(write.returning, values)).mappings().one())
+        return
+    await connection.execute(write.plain, values)
+    forget_row(connection, values["account"])
+
+
+def settle_due(account: RowMapping, now: dt.datetime) -> bool:
+    """Whether the account must be settled before it is read or spent from (see the module notes)."""
+    return account["settle_at"] is not None and account["settle_at"] <= now
 
 
 def available_of(account: RowMapping) -> int:
@@ -238,30 +342,31 @@ async def _insert_transaction(
     assert all(amount != 0 for _, amount in legs)
     transaction_id = new_transaction_id()
     result = await connection.execute(
-        insert(ledger_transactions).values(
-            tenant_id=member.tenant_id,
-            transaction_id=transaction_id,
-            type=kind,
-            member_pk=member.pk,
-            currency=currency,
-            points=points,
-            debt_points=debt_points,
-            source_id=source_id,
-            origin_type=entry.origin_type,
-            origin_id=entry.origin_id or transaction_id,
-            origin_client_id=entry.origin_client_id,
-            reason_code=entry.reason_code,
-            reason=entry.reason,
-            request_id=entry.request_id,
-            reverses_pk=reverses_pk,
-            actor=entry.actor,
-            effective_at=effective_at,
-            created_at=now,
-        )
+        _INSERT_TRANSACTION,
+        {
+            "tenant_id": member.tenant_id,
+            "transaction_id": transaction_id,
+            "type": kind,
+            "member_pk": member.pk,
+            "currency": currency,
+            "points": points,
+            "debt_points": debt_points,
+            "source_id": source_id,
+            "origin_type": entry.origin_type,
+            "origin_id": entry.origin_id or transaction_id,
+            "origin_client_id": entry.origin_client_id,
+            "reason_code": entry.reason_code,
+            "reason": entry.reason,
+            "request_id": entry.request_id,
+            "reverses_pk": reverses_pk,
+            "actor": entry.actor,
+            "effective_at": effective_at,
+            "created_at": now,
+        },
     )
     transaction_pk = result.inserted_primary_key[0]
     await connection.execute(
-        insert(postings),
+        _INSERT_POSTINGS,
         [
             {
                 "tenant_id": member.tenant_id,
@@ -324,21 +429,32 @@ async def _add_to_source(
     earned: int,
     remaining: int,
 ) -> None:
-    await connection.execute(
-        _insert_ignore(
-            connection,
-            source_balances,
-            {"tenant_id": tenant_id, "account_pk": account_pk, "source_id": source_id},
-        )
-    )
-    await connection.execute(
-        update(source_balances)
-        .where(source_balances.c.account_pk == account_pk, source_balances.c.source_id == source_id)
-        .values(
-            lifetime_earned=source_balances.c.lifetime_earned + earned,
-            remaining=source_balances.c.remaining + remaining,
-        )
-    )
+    await _add_to_sources(connection, tenant_id, account_pk, {source_id: (earned, remaining)})
+
+
+async def _add_to_sources(
+    connection: AsyncConnection, tenant_id: int, account_pk: int, changes: dict[str, tuple[int, int]]
+) -> None:
+    """Add (lifetime earned, remaining) to each source's row of the account, created when missing
+    (also when both are 0, as a source once touched always has its row)."""
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "account_pk": account_pk,
+            "source_id": source_id,
+            "lifetime_earned": earned,
+            "remaining": remaining,
+        }
+        for source_id, (earned, remaining) in changes.items()
+    ]
+    if rows:
+        await connection.execute(_ADD_TO_SOURCE[connection.dialect.name], rows)
+
+
+def _add_change(changes: dict[str, tuple[int, int]], source_id: str, *, earned: int, remaining: int) -> None:
+    """Collect a source's change, so that a give or take writes each source's row once."""
+    before_earned, before_remaining = changes.get(source_id, (0, 0))
+    changes[source_id] = (before_earned + earned, before_remaining + remaining)
 
 
 def _earliest(*moments: dt.datetime | None) -> dt.datetime | None:
@@ -363,6 +479,7 @@ class _Landed:
     expires_at: dt.datetime | None = None  # the earliest expiry among the lots written
     pending_until: dt.datetime | None = None  # the latest pending end among them
     settle_at: dt.datetime | None = None  # the earliest moment one of them needs settling
+    sources: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)  # changes to write
 
 
 async def _new_lot(
@@ -376,17 +493,18 @@ async def _new_lot(
     """Insert the lot; returns its source, expiry and pending end."""
     pending_until = piece.pending_until if piece.pending_until and piece.pending_until > now else None
     await connection.execute(
-        insert(lots).values(
-            tenant_id=tenant_id,
-            account_pk=account_pk,
-            transaction_pk=transaction_pk,
-            source_id=piece.source_id,
-            amount=piece.points,
-            available=piece.points,
-            expires_at=piece.expires_at,
-            pending_until=pending_until,
-            created_at=now,
-        )
+        _INSERT_LOT,
+        {
+            "tenant_id": tenant_id,
+            "account_pk": account_pk,
+            "transaction_pk": transaction_pk,
+            "source_id": piece.source_id,
+            "amount": piece.points,
+            "available": piece.points,
+            "expires_at": piece.expires_at,
+            "pending_until": pending_until,
+            "created_at": now,
+        },
     )
     return piece.source_id, piece.expires_at, pending_until
 
@@ -417,7 +535,8 @@ async def _land(
     pieces: Sequence[NewLot | Draw],
     now: dt.datetime,
 ) -> _Landed:
-    """Put the pieces' points into lots: new lots, or back into the lots they were drawn from."""
+    """Put the pieces' points into lots: new lots, or back into the lots they were drawn from. The
+    sources' remaining points are collected in the result, for the caller to write."""
     landed = _Landed()
     for piece in pieces:
         if isinstance(piece, NewLot):
@@ -426,7 +545,7 @@ async def _land(
             )
         else:
             source_id, expires_at, pending_until = await _refill_lot(connection, account_pk, piece)
-        await _add_to_source(connection, tenant_id, account_pk, source_id, earned=0, remaining=piece.points)
+        _add_change(landed.sources, source_id, earned=0, remaining=piece.points)
         if pending_until is not None:
             landed.pending += piece.points
             landed.pending_until = max(filter(None, (landed.pending_until, pending_until)))
@@ -464,23 +583,23 @@ async def give(
         without_front(pieces, debt_paid + negative_paid),
         now,
     )
-    await connection.execute(
-        update(accounts)
-        .where(accounts.c.id == account["id"])
-        .values(
-            posted=accounts.c.posted + member_leg,
-            pending=accounts.c.pending + landed.pending,
-            debt=accounts.c.debt - debt_paid,
-            lifetime_earned=accounts.c.lifetime_earned + move.earned,
-            lifetime_spent=accounts.c.lifetime_spent + move.spent,
-            settle_at=_earliest(account["settle_at"], landed.settle_at),
-            updated_at=now,
-        )
-    )
     if move.earned and move.source_id:
-        await _add_to_source(
-            connection, member.tenant_id, account["id"], move.source_id, earned=move.earned, remaining=0
-        )
+        _add_change(landed.sources, move.source_id, earned=move.earned, remaining=0)
+    await _add_to_sources(connection, member.tenant_id, account["id"], landed.sources)
+    await _update_account(
+        connection,
+        _GIVE_TO_ACCOUNT,
+        {
+            "account": account["id"],
+            "member_leg": member_leg,
+            "pending_change": landed.pending,
+            "debt_change": debt_paid,
+            "earned": move.earned,
+            "spent": move.spent,
+            "next_settle_at": _earliest(account["settle_at"], landed.settle_at),
+            "now": now,
+        },
+    )
     available_after = available_of(account) + member_leg - landed.pending
     return Booked(
         transaction_pk,
@@ -502,15 +621,15 @@ async def _draw(
     account_pk: int,
     transaction_pk: int,
     plan: Sequence[tuple[LotView, int]],
+    sources: dict[str, tuple[int, int]],
 ) -> int:
-    """Take each share from its lot and record the draw; returns the points taken from pending lots."""
+    """Take each share from its lot and record the draw; returns the points taken from pending lots.
+    The sources' remaining points are collected in `sources`, for the caller to write."""
     pending_taken = 0
     for lot, share in plan:
         assert 0 < share <= lot.available, (lot, share)
-        await connection.execute(
-            update(lots).where(lots.c.id == lot.lot_pk).values(available=lots.c.available - share)
-        )
-        await _add_to_source(connection, tenant_id, account_pk, lot.source_id, earned=0, remaining=-share)
+        await connection.execute(_TAKE_FROM_LOT, {"lot": lot.lot_pk, "share": share})
+        _add_change(sources, lot.source_id, earned=0, remaining=-share)
         if lot.pending_until is not None:
             pending_taken += share
     if plan:
@@ -518,7 +637,7 @@ async def _draw(
             {"tenant_id": tenant_id, "transaction_pk": transaction_pk, "lot_pk": lot.lot_pk, "points": share}
             for lot, share in plan
         ]
-        await connection.execute(insert(lot_draws), rows)
+        await connection.execute(_INSERT_DRAWS, rows)
     return pending_taken
 
 
@@ -549,24 +668,25 @@ async def take(
     transaction_pk, transaction_id = await _post(
         connection, member, account, move, member_leg=member_leg, debt_leg=debt_leg, now=now
     )
-    pending_taken = await _draw(connection, member.tenant_id, account["id"], transaction_pk, plan)
-    await connection.execute(
-        update(accounts)
-        .where(accounts.c.id == account["id"])
-        .values(
-            posted=accounts.c.posted + member_leg,
-            pending=accounts.c.pending - pending_taken,
-            debt=accounts.c.debt - debt_leg,
-            lifetime_earned=accounts.c.lifetime_earned + move.earned,
-            lifetime_spent=accounts.c.lifetime_spent + move.spent,
-            lifetime_expired=accounts.c.lifetime_expired - move.expired,
-            updated_at=now,
-        )
-    )
+    sources: dict[str, tuple[int, int]] = {}
+    pending_taken = await _draw(connection, member.tenant_id, account["id"], transaction_pk, plan, sources)
     if move.earned and move.source_id:
-        await _add_to_source(
-            connection, member.tenant_id, account["id"], move.source_id, earned=move.earned, remaining=0
-        )
+        _add_change(sources, move.source_id, earned=move.earned, remaining=0)
+    await _add_to_sources(connection, member.tenant_id, account["id"], sources)
+    await _update_account(
+        connection,
+        _TAKE_FROM_ACCOUNT,
+        {
+            "account": account["id"],
+            "member_leg": member_leg,
+            "pending_change": pending_taken,
+            "debt_change": debt_leg,
+            "earned": move.earned,
+            "spent": move.spent,
+            "expired": move.expired,
+            "now": now,
+        },
+    )
     available_after = available_of(account) + member_leg + pending_taken
     return Booked(
         transaction_pk,
@@ -722,20 +842,16 @@ async def settle_account(
     expire (one expiry transaction each), holds past their TTL are released."""
     now = clock.now()
     account = await lock_member_account(connection, member, currency, now)
-    if account["settle_at"] is None or account["settle_at"] > now:
+    if not settle_due(account, now):
         return Settlement(account, [], [])
     await _release_pending(connection, account, now)
     # Holds past their TTL first: the points they reserved need no sparing from expiry any more.
     expired_holds = await _expire_holds(connection, account, now)
     expired, waits_on_holds = await _expire_due_lots(connection, clock, member, account["id"], now)
     next_due = await _next_settle_at(connection, account["id"], now, waits_on_holds=waits_on_holds)
-    await connection.execute(
-        update(accounts).where(accounts.c.id == account["id"]).values(settle_at=next_due, updated_at=now)
-    )
-    account = (
-        (await connection.execute(select(accounts).where(accounts.c.id == account["id"]))).mappings().one()
-    )
-    return Settlement(account, expired, expired_holds)
+    values = {"account": account["id"], "next_settle_at": next_due, "now": now}
+    await _update_account(connection, _SETTLED_ACCOUNT, values)
+    return Settlement(await lock_account(connection, account["id"]), expired, expired_holds)
 
 
 async def _release_pending(connection: AsyncConnection, account: RowMapping, now: dt.datetime) -> None:
@@ -751,6 +867,7 @@ async def _release_pending(connection: AsyncConnection, account: RowMapping, now
             .where(accounts.c.id == account["id"])
             .values(pending=accounts.c.pending - released)
         )
+        forget_row(connection, account["id"])
 
 
 async def _expire_due_lots(
@@ -832,6 +949,7 @@ async def _expire_due_lots(
                 lifetime_expired=accounts.c.lifetime_expired + total,
             )
         )
+        forget_row(connection, account_pk)
     spared = spendable_due - (total - still_pending)
     assert spared == min(spare, spendable_due), (spared, spare, spendable_due)
     return booked, spared > 0 and len(due) < SETTLE_LOTS_MAX
@@ -872,6 +990,7 @@ async def recheck_spared(connection: AsyncConnection, account_pk: int) -> None:
     due = _earliest(utc_aggregate(settle_at), soonest)
     if due != utc_aggregate(settle_at):
         await connection.execute(update(accounts).where(accounts.c.id == account_pk).values(settle_at=due))
+        forget_row(connection, account_pk)
 
 
 # --- holds ---------------------------------------------------------------------------------------
@@ -922,6 +1041,7 @@ async def place_hold(
             updated_at=now,
         )
     )
+    forget_row(connection, account["id"])
     return (
         (await connection.execute(select(holds).where(holds.c.id == result.inserted_primary_key[0])))
         .mappings()
@@ -970,6 +1090,7 @@ async def close_hold(
         .where(accounts.c.id == hold["account_pk"])
         .values(held=accounts.c.held - hold["points"])
     )
+    forget_row(connection, hold["account_pk"])
     if status == "voided":
         await recheck_spared(connection, hold["account_pk"])
 

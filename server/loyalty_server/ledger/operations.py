@@ -29,10 +29,13 @@ from loyalty_server.ledger.book import (
     credit,
     debit,
     find_hold,
+    known_member_account_pk,
+    lock_account,
     member_account_pk,
     place_hold,
     recheck_spared,
     settle_account,
+    settle_due,
 )
 from loyalty_server.ledger.lots import expires_at_for
 from loyalty_server.ledger.members import Member, enroll_member, event_member, get_member, require_active
@@ -266,17 +269,28 @@ class Ledger:
         """Settle and lock the member's accounts of these currencies (created when missing) in account
         id order, then read the member under the locks and require it active. Writers that count
         per-member limits over several currencies serialize on these locks."""
-        member = await get_member(connection, tenant_id, member_id)
-        now = self.clock.now()
-        keyed = [
-            (await member_account_pk(connection, member, currency, now), currency)
-            for currency in set(currencies)
-        ]
-        for _, currency in sorted(keyed):
-            await self.settle(connection, member, currency)
+        member, keyed = await self._member_account_pks(connection, tenant_id, member_id, set(currencies))
+        for account_pk, currency in sorted(keyed):
+            account = await lock_account(connection, account_pk)
+            if settle_due(account, self.clock.now()):
+                # Settling writes transactions and events that name the member: read it if not yet.
+                member = member or await get_member(connection, tenant_id, member_id)
+                await self.settle(connection, member, currency)
         member = await get_member(connection, tenant_id, member_id)
         require_active(member)
         return member
+
+    async def _member_account_pks(
+        self, connection: AsyncConnection, tenant_id: int, member_id: str, currencies: set[str]
+    ) -> tuple[Member | None, list[tuple[int, str]]]:
+        """The member's account ids in these currencies, by currency. Accounts this process has seen
+        committed need no statement; otherwise the member is read first (to create missing ones)."""
+        known = [(known_member_account_pk(connection, tenant_id, member_id, c), c) for c in currencies]
+        if all(pk is not None for pk, _ in known):
+            return None, [(pk, currency) for pk, currency in known if pk is not None]
+        member = await get_member(connection, tenant_id, member_id)
+        now = self.clock.now()
+        return member, [(await member_account_pk(connection, member, c, now), c) for c in currencies]
 
     async def spend(
         self, tenant_id: int, member_id: str, *, currency: str, points: int, entry: Entry
@@ -544,11 +558,7 @@ class Ledger:
     ) -> Member:
         """Settle (and so lock) the member's account, then read the member under that lock: a
         deactivation that committed while this write waited for the lock is seen and refused."""
-        member = await get_member(connection, tenant_id, member_id)
-        await self.settle(connection, member, currency)
-        member = await get_member(connection, tenant_id, member_id)
-        require_active(member)
-        return member
+        return await self.lock_member(connection, tenant_id, member_id, [currency])
 
     async def settle_all(self, connection: AsyncConnection, member: Member) -> None:
         """Settle (and lock) every account of the member in account-id order: the one order all
