@@ -23,7 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -103,31 +104,57 @@ def _state_of(row: RowMapping) -> TierState:
     )
 
 
+# The window's qualifying points and its oldest day with points, in one read of at most
+# `qualifying_window_days` rows (built once, see members._MEMBER).
+_WINDOW = select(
+    func.coalesce(func.sum(qualifying_points.c.points), 0),
+    func.min(case((qualifying_points.c.points > 0, qualifying_points.c.day))),
+).where(
+    qualifying_points.c.member_pk == bindparam("member_pk"),
+    qualifying_points.c.day >= bindparam("first_day"),
+)
+
+
+async def _window(
+    connection: AsyncConnection, member_pk: int, tiers: TierSettings, now: dt.datetime
+) -> tuple[int, dt.date | None]:
+    """The window's qualifying points and its oldest day with points (None: no such day)."""
+    first_day = tier_rules.window_first_day(tiers, now)
+    points, oldest = (
+        await connection.execute(_WINDOW, {"member_pk": member_pk, "first_day": first_day})
+    ).one()
+    return int(points), oldest  # PostgreSQL sums to a Decimal
+
+
 async def window_points(
     connection: AsyncConnection, member_pk: int, tiers: TierSettings, now: dt.datetime
 ) -> int:
     """The window's qualifying points: at most `qualifying_window_days` rows."""
-    query = select(func.coalesce(func.sum(qualifying_points.c.points), 0)).where(
-        qualifying_points.c.member_pk == member_pk,
-        qualifying_points.c.day >= tier_rules.window_first_day(tiers, now),
-    )
-    return int((await connection.execute(query)).scalar_one())  # PostgreSQL sums to a Decimal
+    return (await _window(connection, member_pk, tiers, now))[0]
 
 
-async def _oldest_day(
-    connection: AsyncConnection, member_pk: int, tiers: TierSettings, now: dt.datetime
-) -> dt.date | None:
-    query = select(qualifying_points.c.day).where(
-        qualifying_points.c.member_pk == member_pk,
-        qualifying_points.c.day >= tier_rules.window_first_day(tiers, now),
-        qualifying_points.c.points > 0,
+def _qualifying_upsert(dialect_insert):  # type: ignore[no-untyped-def]
+    statement = dialect_insert(qualifying_points)
+    return statement.on_conflict_do_update(
+        index_elements=[qualifying_points.c.member_pk, qualifying_points.c.day],
+        set_={"points": qualifying_points.c.points + statement.excluded.points},
     )
-    return (await connection.execute(query.order_by(qualifying_points.c.day).limit(1))).scalar()
+
+
+# Points added to a day: one statement whether or not the day has its row yet.
+_ADD_QUALIFYING = {
+    "postgresql": _qualifying_upsert(postgresql.insert),
+    "sqlite": _qualifying_upsert(sqlite.insert),
+}
 
 
 async def _add_points(connection: AsyncConnection, member: Member, day: dt.date, delta: int) -> None:
     """Change one day's points; the caller holds the member row lock, so read-then-write is safe.
     Never below zero: a reversal of an earn booked before tiers were counted has nothing to undo."""
+    if delta > 0:  # a day's points are never below zero, so adding needs no floor: one upsert
+        values = {"tenant_id": member.tenant_id, "member_pk": member.pk, "day": day, "points": delta}
+        await connection.execute(_ADD_QUALIFYING[connection.dialect.name], values)
+        return
     where = (qualifying_points.c.member_pk == member.pk, qualifying_points.c.day == day)
     current = (await connection.execute(select(qualifying_points.c.points).where(*where))).scalar()
     if current is None:
@@ -151,8 +178,9 @@ async def _store(
     state: TierState,
     tiers: TierSettings,
     now: dt.datetime,
+    oldest_day: dt.date | None,  # the window's oldest day with points, read with its points
 ) -> None:
-    review = tier_rules.next_review(tiers, state, await _oldest_day(connection, member.pk, tiers, now), now)
+    review = tier_rules.next_review(tiers, state, oldest_day, now)
     values = {
         "tier_id": state.tier_id,
         "tier_since": state.tier_since,
@@ -221,8 +249,9 @@ async def _commit_evaluation(
     row: RowMapping,
     evaluation: Evaluation,
     request_id: str,
+    oldest_day: dt.date | None,
 ) -> None:
-    await _store(connection, member, row, evaluation.state, tiers, clock.now())
+    await _store(connection, member, row, evaluation.state, tiers, clock.now(), oldest_day)
     await _announce(connection, clock, member, evaluation.changes, request_id)
 
 
@@ -243,9 +272,11 @@ async def _evaluate(
     request_id: str,
 ) -> None:
     now = clock.now()
-    points = await window_points(connection, member.pk, program.tiers, now)
+    points, oldest_day = await _window(connection, member.pk, program.tiers, now)
     evaluation = tier_rules.evaluate(program.tiers, _state_of(row), points, now)
-    await _commit_evaluation(connection, clock, program.tiers, member, row, evaluation, request_id)
+    await _commit_evaluation(
+        connection, clock, program.tiers, member, row, evaluation, request_id, oldest_day
+    )
 
 
 # --- module functions for other ledger code (inside the caller's write transaction) ----------------
@@ -459,9 +490,11 @@ class Tiers:
             require_active(member)
             row = await _state_row(connection, member.pk, lock=True)
             now = clock.now()
-            points = await window_points(connection, member.pk, program.tiers, now)
+            points, oldest_day = await _window(connection, member.pk, program.tiers, now)
             evaluation = change(_state_of(row), points, now)
-            await _commit_evaluation(connection, clock, program.tiers, member, row, evaluation, request_id)
+            await _commit_evaluation(
+                connection, clock, program.tiers, member, row, evaluation, request_id, oldest_day
+            )
             who = actor or audit.Actor("system", "internal", tenant_id, request_id=request_id)
             await audit.record(
                 connection,
