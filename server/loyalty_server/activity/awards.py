@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_server.activity.rules import Multiplier, Usage
@@ -36,66 +36,90 @@ def multiplier_of(program: Program, member: Member) -> Multiplier:
     return Multiplier(earn_multiplier_percent(program, member), effective_tier_id(program, member))
 
 
+# Statements built once (see members._MEMBER); bind names in the UPDATE avoid column names.
+_USAGE_ALL = (
+    select(
+        rule_awards.c.rule_id,
+        rule_awards.c.local_day,
+        func.sum(rule_awards.c.points),
+        func.sum(case((rule_awards.c.points > 0, 1), else_=0)),
+    )
+    .where(
+        rule_awards.c.member_pk == bindparam("member_pk"),
+        rule_awards.c.local_day >= bindparam("first_day"),
+        rule_awards.c.local_day < bindparam("end_day"),
+    )
+    .group_by(rule_awards.c.rule_id, rule_awards.c.local_day)
+)
+_USAGE_EXCEPT = _USAGE_ALL.where(rule_awards.c.origin_key != bindparam("exclude_origin"))
+_AWARDS_OF = select(rule_awards.c.rule_id, rule_awards.c.points).where(
+    rule_awards.c.member_pk == bindparam("member_pk"), rule_awards.c.origin_key == bindparam("origin_key")
+)
+_UPDATE_AWARD = (
+    update(rule_awards)
+    .where(
+        rule_awards.c.member_pk == bindparam("b_member_pk"),
+        rule_awards.c.origin_key == bindparam("b_origin_key"),
+        rule_awards.c.rule_id == bindparam("b_rule_id"),
+    )
+    .values(points=bindparam("b_points"), local_day=bindparam("b_day", type_=rule_awards.c.local_day.type))
+)
+_INSERT_AWARD = insert(rule_awards)
+
+
 async def load_usage(
     connection: AsyncConnection,
     member_pk: int,
     window: tuple[dt.date, dt.date],
     *,
-    exclude_origin: str = "",
+    exclude_origin: str | None = "",
 ) -> Usage:
-    """The member's awards per rule and local day in the window (at most rules x ~62 rows)."""
-    awarded = case((rule_awards.c.points > 0, 1), else_=0)
-    query = (
-        select(
-            rule_awards.c.rule_id,
-            rule_awards.c.local_day,
-            func.sum(rule_awards.c.points),
-            func.sum(awarded),
-        )
-        .where(
-            rule_awards.c.member_pk == member_pk,
-            rule_awards.c.local_day >= window[0],
-            rule_awards.c.local_day < window[1],
-            rule_awards.c.origin_key != exclude_origin,
-        )
-        .group_by(rule_awards.c.rule_id, rule_awards.c.local_day)
-    )
-    rows = (await connection.execute(query)).all()
+    """The member's awards per rule and local day in the window (at most rules x ~62 rows), but
+    those of `exclude_origin` (None: a new origin, which has none)."""
+    values = {"member_pk": member_pk, "first_day": window[0], "end_day": window[1]}
+    if exclude_origin is None:
+        rows = (await connection.execute(_USAGE_ALL, values)).all()
+    else:
+        rows = (await connection.execute(_USAGE_EXCEPT, {**values, "exclude_origin": exclude_origin})).all()
     return Usage({(rule_id, day): (int(points), int(awards)) for rule_id, day, points, awards in rows})
 
 
 async def awards_of(connection: AsyncConnection, member_pk: int, origin_key: str) -> dict[str, int]:
     """What each rule currently awards this origin."""
-    query = select(rule_awards.c.rule_id, rule_awards.c.points).where(
-        rule_awards.c.member_pk == member_pk, rule_awards.c.origin_key == origin_key
-    )
-    return {rule_id: int(points) for rule_id, points in (await connection.execute(query)).all()}
+    rows = await connection.execute(_AWARDS_OF, {"member_pk": member_pk, "origin_key": origin_key})
+    return {rule_id: int(points) for rule_id, points in rows.all()}
 
 
 async def store_award(
     connection: AsyncConnection, member: Member, origin_key: str, rule_id: str, day: dt.date, points: int
 ) -> None:
     assert points >= 0
-    result = await connection.execute(
-        update(rule_awards)
-        .where(
-            rule_awards.c.member_pk == member.pk,
-            rule_awards.c.origin_key == origin_key,
-            rule_awards.c.rule_id == rule_id,
-        )
-        .values(points=points, local_day=day)
-    )
+    values = {
+        "b_member_pk": member.pk,
+        "b_origin_key": origin_key,
+        "b_rule_id": rule_id,
+        "b_points": points,
+        "b_day": day,
+    }
+    result = await connection.execute(_UPDATE_AWARD, values)
     if result.rowcount == 0:
-        await connection.execute(
-            insert(rule_awards).values(
-                tenant_id=member.tenant_id,
-                member_pk=member.pk,
-                rule_id=rule_id,
-                origin_key=origin_key,
-                local_day=day,
-                points=points,
-            )
-        )
+        await insert_award(connection, member, origin_key, rule_id, day, points)
+
+
+async def insert_award(
+    connection: AsyncConnection, member: Member, origin_key: str, rule_id: str, day: dt.date, points: int
+) -> None:
+    """The first award of a rule to an origin (store_award when the origin may have one already)."""
+    assert points >= 0
+    values = {
+        "tenant_id": member.tenant_id,
+        "member_pk": member.pk,
+        "rule_id": rule_id,
+        "origin_key": origin_key,
+        "local_day": day,
+        "points": points,
+    }
+    await connection.execute(_INSERT_AWARD, values)
 
 
 async def post_rule_change(

@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,6 +22,7 @@ from loyalty.v1 import activity_pb2, subscription_pb2
 from loyalty_server.activity import rules as engine_rules
 from loyalty_server.activity.awards import (
     awards_of,
+    insert_award,
     load_usage,
     multiplier_of,
     post_rule_change,
@@ -48,6 +49,16 @@ OPERATION_NAMES = {
     Op.ACTIVITY_OPERATION_DELETE: "delete",
 }
 INACTIVE_REASONS = frozenset({"MEMBER_DEACTIVATED", "MEMBER_ERASED"})  # lock_member refusals
+
+# The create path's statements, built once (see members._MEMBER).
+_FIND_ACTIVITY = select(activities).where(
+    activities.c.tenant_id == bindparam("tenant_id"),
+    activities.c.client_id == bindparam("client_id"),
+    activities.c.member_pk == bindparam("member_pk"),
+    activities.c.activity_id == bindparam("activity_id"),
+)
+_INSERT_ACTIVITY = insert(activities)
+_INSERT_READING = insert(health_readings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,29 +196,34 @@ class ActivityIntake:
                     Reason.ACTIVITY_ERROR_REASON_ID_REUSED, "this id was posted before with other content"
                 )
             return Applied(Outcome.ACTIVITY_OUTCOME_REPLAYED, row["type"])
+        # Scored before the row is written, so that it is written with its points. A new activity
+        # has no awards yet (its key, from its row id, is new), so its usage is all the member's.
+        results = await self._results(connection, program, member, checked, exclude_origin=None)
         inserted = await connection.execute(
-            insert(activities).values(
-                tenant_id=member.tenant_id,
-                member_pk=member.pk,
-                client_id=item.client_id,
-                activity_id=item.data.id,
-                type=checked.measurement.type_name,
-                state=ACTIVE,
-                device_tracked=item.data.device_tracked,
-                occurred_at=checked.when.occurred_at,
-                local_day=checked.when.local_day,
-                transaction_id=item.transaction_id,
-                user_device_id=item.user_device_id,
-                manufacturer_name=item.manufacturer_name,
-                device_name=item.device_name,
-                content_sha256=checked.content_sha256,
-                points=0,
-                created_at=now,
-                updated_at=now,
-            )
+            _INSERT_ACTIVITY,
+            {
+                "tenant_id": member.tenant_id,
+                "member_pk": member.pk,
+                "client_id": item.client_id,
+                "activity_id": item.data.id,
+                "type": checked.measurement.type_name,
+                "state": ACTIVE,
+                "device_tracked": item.data.device_tracked,
+                "occurred_at": checked.when.occurred_at,
+                "local_day": checked.when.local_day,
+                "transaction_id": item.transaction_id,
+                "user_device_id": item.user_device_id,
+                "manufacturer_name": item.manufacturer_name,
+                "device_name": item.device_name,
+                "content_sha256": checked.content_sha256,
+                "points": _total(results),
+                "created_at": now,
+                "updated_at": now,
+            },
         )
         activity_pk = inserted.inserted_primary_key[0]
-        applied = await self._rescore(connection, program, member, item, activity_pk, checked)
+        key = origin_key(activity_pk)
+        applied = await self._post(connection, program, member, item, key, checked, results, None)
         await self._store_reading(connection, program, member, activity_pk, item.data, now)
         await self._accepted_event(
             connection, member, item, checked.measurement.type_name, checked.when, applied
@@ -284,26 +300,53 @@ class ActivityIntake:
     ) -> Applied:
         """Evaluate the rules against the member's other awards and post each rule's difference."""
         key = origin_key(activity_pk)
-        window = engine_rules.usage_window([checked.when.local_day])
-        usage = await load_usage(connection, member.pk, window, exclude_origin=key)
-        results = {result.rule.id: result for result in evaluate(program, member, checked, usage)}
+        results = await self._results(connection, program, member, checked, exclude_origin=key)
         before = await awards_of(connection, member.pk, key)
+        applied = await self._post(connection, program, member, item, key, checked, results, before)
+        await connection.execute(
+            update(activities).where(activities.c.id == activity_pk).values(points=_total(results))
+        )
+        return applied
+
+    async def _results(
+        self,
+        connection: AsyncConnection,
+        program: Program,
+        member: Member,
+        checked: Checked,
+        *,
+        exclude_origin: str | None,
+    ) -> dict[str, engine_rules.RuleResult]:
+        """Each rule's result against the member's awards but those of `exclude_origin`, by rule id."""
+        window = engine_rules.usage_window([checked.when.local_day])
+        usage = await load_usage(connection, member.pk, window, exclude_origin=exclude_origin)
+        return {result.rule.id: result for result in evaluate(program, member, checked, usage)}
+
+    async def _post(
+        self,
+        connection: AsyncConnection,
+        program: Program,
+        member: Member,
+        item: ActivityItem,
+        key: str,
+        checked: Checked,
+        results: dict[str, engine_rules.RuleResult],
+        before: dict[str, int] | None,  # what each rule awarded the origin; None: a new origin
+    ) -> Applied:
+        """Post each rule's difference to what it awarded before, and store what it awards now."""
         entry = self._entry(item)
         delta, ids = 0, []
-        for rule_id in sorted(set(results) | set(before)):
+        for rule_id in sorted(set(results) | set(before or {})):
             now_points = results[rule_id].points if rule_id in results else 0
-            change = now_points - before.get(rule_id, 0)
+            change = now_points - (before or {}).get(rule_id, 0)
             if change:
                 posted = await post_rule_change(
                     self.ledger, connection, program, member, rule_id, change, entry
                 )
                 delta += posted.points_delta
                 ids += posted.transaction_ids
-            await store_award(connection, member, key, rule_id, checked.when.local_day, now_points)
-        total = sum(result.points for result in results.values())
-        await connection.execute(
-            update(activities).where(activities.c.id == activity_pk).values(points=total)
-        )
+            store = insert_award if before is None else store_award
+            await store(connection, member, key, rule_id, checked.when.local_day, now_points)
         return Applied(Outcome.ACTIVITY_OUTCOME_APPLIED, checked.measurement.type_name, delta, ids)
 
     def _entry(self, item: ActivityItem) -> Entry:
@@ -329,13 +372,14 @@ class ActivityIntake:
         if days <= 0:
             return
         await connection.execute(
-            insert(health_readings).values(
-                activity_pk=activity_pk,
-                tenant_id=member.tenant_id,
-                member_pk=member.pk,
-                value=data.value.SerializeToString(),
-                purge_at=now + dt.timedelta(days=days),
-            )
+            _INSERT_READING,
+            {
+                "activity_pk": activity_pk,
+                "tenant_id": member.tenant_id,
+                "member_pk": member.pk,
+                "value": data.value.SerializeToString(),
+                "purge_at": now + dt.timedelta(days=days),
+            },
         )
 
     async def _accepted_event(
@@ -366,13 +410,17 @@ class ActivityIntake:
 async def find_activity(
     connection: AsyncConnection, member: Member, client_id: str, activity_id: str
 ) -> RowMapping | None:
-    query = select(activities).where(
-        activities.c.tenant_id == member.tenant_id,
-        activities.c.client_id == client_id,
-        activities.c.member_pk == member.pk,
-        activities.c.activity_id == activity_id,
-    )
-    return (await connection.execute(query)).mappings().first()
+    values = {
+        "tenant_id": member.tenant_id,
+        "client_id": client_id,
+        "member_pk": member.pk,
+        "activity_id": activity_id,
+    }
+    return (await connection.execute(_FIND_ACTIVITY, values)).mappings().first()
+
+
+def _total(results: dict[str, engine_rules.RuleResult]) -> int:
+    return sum(result.points for result in results.values())
 
 
 async def _existing(connection: AsyncConnection, member: Member, item: ActivityItem) -> RowMapping:
