@@ -33,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -168,7 +168,15 @@ class _AccountWrite:
 
 # The write path's statements, built once: building a statement and its cache key costs about as
 # much as running it on SQLite (see members._MEMBER). Bind names in UPDATEs avoid column names.
-_LOCK_ACCOUNT = select(accounts).where(accounts.c.id == bindparam("account_pk")).with_for_update()
+_LOCK_ACCOUNTS = (
+    select(accounts)
+    .where(accounts.c.id.in_(bindparam("account_pks", expanding=True)))
+    .order_by(accounts.c.id)  # PostgreSQL sorts before it locks: the rows are locked in id order
+    .with_for_update()
+)
+_ACCOUNT_PKS = select(accounts.c.name, accounts.c.id).where(
+    accounts.c.tenant_id == bindparam("tenant_id"), accounts.c.name.in_(bindparam("names", expanding=True))
+)
 _INSERT_TRANSACTION = insert(ledger_transactions)
 _INSERT_POSTINGS = insert(postings)
 _INSERT_LOT = insert(lots)
@@ -287,21 +295,39 @@ async def lock_member_account(
     return await lock_account(connection, await member_account_pk(connection, member, currency, now))
 
 
-def known_member_account_pk(
-    connection: AsyncConnection, tenant_id: int, member_id: str, currency: str
-) -> int | None:
-    """The member's account in `currency` when this process has seen it committed (no statement)."""
-    return known_account_pk(connection, tenant_id, member_account_name(member_id, currency))
+async def existing_member_account_pks(
+    connection: AsyncConnection, tenant_id: int, member_id: str, currencies: Iterable[str]
+) -> dict[str, int]:
+    """The member's accounts in these currencies that exist, by currency, without creating any:
+    those this process has seen committed need no statement, the others one read together."""
+    names = {member_account_name(member_id, currency): currency for currency in currencies}
+    found = {name: known_account_pk(connection, tenant_id, name) for name in names}
+    unknown = [name for name, pk in found.items() if pk is None]
+    if unknown:
+        values = {"tenant_id": tenant_id, "names": unknown}
+        for name, pk in await connection.execute(_ACCOUNT_PKS, values):
+            found[name] = pk
+            remember_account_pk(connection, tenant_id, name, pk)
+    return {names[name]: pk for name, pk in found.items() if pk is not None}
+
+
+async def lock_accounts(connection: AsyncConnection, account_pks: Iterable[int]) -> list[RowMapping]:
+    """The account rows in id order, locked for this transaction in that order, those not yet locked
+    in one statement. Each is read under its lock once, then used as this transaction's writes left
+    it (ledger/account_rows.py)."""
+    ordered = sorted(set(account_pks))
+    rows = {pk: row for pk in ordered if (row := kept_row(connection, pk)) is not None}
+    missing = [pk for pk in ordered if pk not in rows]
+    if missing:
+        for row in (await connection.execute(_LOCK_ACCOUNTS, {"account_pks": missing})).mappings():
+            keep_row(connection, row)
+            rows[row["id"]] = row
+    return [rows[pk] for pk in ordered]
 
 
 async def lock_account(connection: AsyncConnection, account_pk: int) -> RowMapping:
-    """The account row, locked for this transaction: read under the lock once, then as this
-    transaction's writes left it (ledger/account_rows.py)."""
-    row = kept_row(connection, account_pk)
-    if row is None:
-        row = (await connection.execute(_LOCK_ACCOUNT, {"account_pk": account_pk})).mappings().one()
-        keep_row(connection, row)
-    return row
+    """The account row, locked for this transaction (see lock_accounts)."""
+    return (await lock_accounts(connection, [account_pk]))[0]
 
 
 async def _update_account(connection: AsyncConnection, write: _AccountWrite, values: dict[str, Any]) -> None:

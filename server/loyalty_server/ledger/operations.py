@@ -28,9 +28,9 @@ from loyalty_server.ledger.book import (
     close_hold,
     credit,
     debit,
+    existing_member_account_pks,
     find_hold,
-    known_member_account_pk,
-    lock_account,
+    lock_accounts,
     member_account_pk,
     place_hold,
     recheck_spared,
@@ -269,28 +269,25 @@ class Ledger:
         """Settle and lock the member's accounts of these currencies (created when missing) in account
         id order, then read the member under the locks and require it active. Writers that count
         per-member limits over several currencies serialize on these locks."""
-        member, keyed = await self._member_account_pks(connection, tenant_id, member_id, set(currencies))
-        for account_pk, currency in sorted(keyed):
-            account = await lock_account(connection, account_pk)
+        wanted = set(currencies)
+        member: Member | None = None
+        pks = await existing_member_account_pks(connection, tenant_id, member_id, wanted)
+        if len(pks) < len(wanted):  # an account to create: that needs the member (its row id)
+            member = await get_member(connection, tenant_id, member_id)
+            now = self.clock.now()
+            pks = {
+                currency: await member_account_pk(connection, member, currency, now) for currency in wanted
+            }
+        # All locked before any is settled (settling one locks its lots and holds): still accounts
+        # first, in id order, then what hangs off them, the one lock order every writer keeps.
+        for account in await lock_accounts(connection, pks.values()):
             if settle_due(account, self.clock.now()):
                 # Settling writes transactions and events that name the member: read it if not yet.
                 member = member or await get_member(connection, tenant_id, member_id)
-                await self.settle(connection, member, currency)
+                await self.settle(connection, member, account["currency"])
         member = await get_member(connection, tenant_id, member_id)
         require_active(member)
         return member
-
-    async def _member_account_pks(
-        self, connection: AsyncConnection, tenant_id: int, member_id: str, currencies: set[str]
-    ) -> tuple[Member | None, list[tuple[int, str]]]:
-        """The member's account ids in these currencies, by currency. Accounts this process has seen
-        committed need no statement; otherwise the member is read first (to create missing ones)."""
-        known = [(known_member_account_pk(connection, tenant_id, member_id, c), c) for c in currencies]
-        if all(pk is not None for pk, _ in known):
-            return None, [(pk, currency) for pk, currency in known if pk is not None]
-        member = await get_member(connection, tenant_id, member_id)
-        now = self.clock.now()
-        return member, [(await member_account_pk(connection, member, c, now), c) for c in currencies]
 
     async def spend(
         self, tenant_id: int, member_id: str, *, currency: str, points: int, entry: Entry
