@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -30,6 +30,8 @@ class Posted:
     points_delta: int  # signed change of the member's points, debt included
     transaction_ids: list[str]
     debt_points: int = 0  # of a negative delta: what could not be taken back (already spent)
+    transaction_pks: list[int] = field(default_factory=list)  # of the transaction_ids, in order
+    pending_until: dt.datetime | None = None  # of an earn: when its points become spendable
 
 
 def multiplier_of(program: Program, member: Member) -> Multiplier:
@@ -148,7 +150,12 @@ async def post_rule_change(
             entry=entry,
             pending_days=rule.pending_days,
         )
-        return Posted(booked.points + booked.debt_points, [booked.transaction_id])
+        return Posted(
+            booked.points + booked.debt_points,
+            [booked.transaction_id],
+            transaction_pks=[booked.pk],
+            pending_until=booked.pending_until,
+        )
     if delta == 0:
         return Posted(0, [])
     return await _take_back(ledger, connection, member, -delta, entry)
@@ -171,17 +178,18 @@ async def _take_back(
         .order_by(t.c.id.desc())
     )
     earns = list((await connection.execute(query)).mappings())
-    left_points, ids, debt = points, [], 0
+    left_points, ids, pks, debt = points, [], [], 0
     for earn in earns:
         share = min(left_points, await left_to_reverse(connection, earn))
         if share == 0:
             continue
         done = await reverse_transaction(ledger, connection, member, earn["id"], points=share, entry=entry)
         ids.append(done.booked.transaction_id)
+        pks.append(done.booked.pk)
         debt += done.debt_points
         left_points -= share
         if left_points == 0:
             break
     # The award rows and the earns move together, so the earns cover a reduction, unless an operator
     # already reversed the origin by hand (ReversePoints): then only what is left is taken back.
-    return Posted(-(points - left_points), ids, debt)
+    return Posted(-(points - left_points), ids, debt, transaction_pks=pks)

@@ -39,7 +39,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_server import requests
 from loyalty_server.activity import rules as engine_rules
-from loyalty_server.activity.awards import load_usage, multiplier_of, post_rule_change, store_award
+from loyalty_server.activity.awards import (
+    insert_award,
+    load_usage,
+    multiplier_of,
+    post_rule_change,
+    store_award,
+)
 from loyalty_server.activity.intake import rule_currencies
 from loyalty_server.activity.tables import purchase_lines, purchase_returns, purchases, rule_awards
 from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument, not_found
@@ -50,7 +56,6 @@ from loyalty_server.ledger.operations import Ledger
 from loyalty_server.ledger.rewards import Rewards
 from loyalty_server.ledger.tables import ledger_transactions, members
 from loyalty_server.ledger.tier_rules import multiplier_percent
-from loyalty_server.ledger.transactions import load_transactions
 from loyalty_server.program.model import Measure, Program
 from loyalty_server.storage.engine import write_transaction
 
@@ -552,20 +557,19 @@ class Purchases:
             except IntegrityError:  # the same order id, for another member, committed meanwhile
                 raise _order_id_reused(request.order_id) from None
             purchase_pk = inserted.inserted_primary_key[0]
-            pks = await self._earn(connection, program, member, purchase_pk, request, items, purchase_time)
+            earned = await self._earn(connection, program, member, purchase_pk, request, items, purchase_time)
             coupon_ids = await self._use_coupons(connection, tenant_id, member, request)
-            pending = [view.pending_until for view in await load_transactions(connection, pks)]
             await connection.execute(
                 update(purchases)
                 .where(purchases.c.id == purchase_pk)
                 .values(
-                    points_earned=await _points_of(connection, purchase_pk),
+                    points_earned=earned.points,
                     coupon_ids_json=json.dumps(coupon_ids),
-                    pending_until=max((moment for moment in pending if moment), default=None),
+                    pending_until=earned.pending_until,
                 )
             )
             view = await _purchase_view(connection, purchase_pk)
-            return Recorded(view, pks, replayed=False)
+            return Recorded(view, earned.transaction_pks, replayed=False)
 
     async def get_purchase(self, tenant_id: int, order_id: str) -> PurchaseView:
         _check_id(order_id, "order_id", ORDER_ID_LENGTH_MAX)
@@ -613,6 +617,7 @@ class Purchases:
             key = origin_key(purchase["id"])
             awarded = await _award_rows(connection, member.pk, key)
             transaction_ids: list[str] = []
+            transaction_pks: list[int] = []
             points_reversed = debt = 0
             for rule_id in sorted(per_rule):
                 points = per_rule[rule_id]
@@ -622,6 +627,7 @@ class Purchases:
                 points_reversed -= posted.points_delta
                 debt += posted.debt_points
                 transaction_ids += posted.transaction_ids
+                transaction_pks += posted.transaction_pks
                 day, before = awarded[rule_id]
                 await store_award(connection, member, key, rule_id, day, before - points)
             await connection.execute(
@@ -663,7 +669,7 @@ class Purchases:
                 return_time=return_time,
                 created_at=now,
             )
-            return ReturnRecorded(view, await _transaction_pks(connection, transaction_ids), replayed=False)
+            return ReturnRecorded(view, transaction_pks, replayed=False)
 
     async def simulate_purchase(
         self,
@@ -759,8 +765,9 @@ class Purchases:
         request: PurchaseRequest,
         items: Sequence[Item],
         purchase_time: dt.datetime,
-    ) -> list[int]:
-        """Evaluate, post one earn per rule with points, store the awards and the lines."""
+    ) -> _Earned:
+        """Evaluate, post one earn per rule with points, store the awards and the lines. The order is
+        new, so its rules have no awards to update yet."""
         key = origin_key(purchase_pk)
         day = purchase_time.astimezone(member.zone).date()
         usage = await load_usage(connection, member.pk, engine_rules.usage_window([day]), exclude_origin=key)
@@ -774,31 +781,38 @@ class Purchases:
             request_id=request.request_id,
             actor=request.actor,
         )
-        transaction_ids: list[str] = []
+        transaction_pks: list[int] = []
+        pending: list[dt.datetime] = []
         for result in evaluation.results:
             if result.points:
                 posted = await post_rule_change(
                     self.ledger, connection, program, member, result.rule.id, result.points, entry
                 )
-                transaction_ids += posted.transaction_ids
-            await store_award(connection, member, key, result.rule.id, day, result.points)
-        for position, (item, points) in enumerate(zip(items, evaluation.line_points, strict=True)):
-            await connection.execute(
-                insert(purchase_lines).values(
-                    tenant_id=member.tenant_id,
-                    purchase_pk=purchase_pk,
-                    position=position,
-                    line_id=item.line_id,
-                    sku=item.sku,
-                    category=item.category,
-                    name=item.name,
-                    quantity=item.quantity,
-                    amount_minor=item.amount_minor,
-                    rule_points_json=json.dumps(points, sort_keys=True),
-                    points_earned=sum(points.values()),
-                )
-            )
-        return await _transaction_pks(connection, transaction_ids)
+                transaction_pks += posted.transaction_pks
+                pending += [posted.pending_until] if posted.pending_until else []
+            await insert_award(connection, member, key, result.rule.id, day, result.points)
+        lines = [
+            {
+                "tenant_id": member.tenant_id,
+                "purchase_pk": purchase_pk,
+                "position": position,
+                "line_id": item.line_id,
+                "sku": item.sku,
+                "category": item.category,
+                "name": item.name,
+                "quantity": item.quantity,
+                "amount_minor": item.amount_minor,
+                "rule_points_json": json.dumps(points, sort_keys=True),
+                "points_earned": sum(points.values()),
+            }
+            for position, (item, points) in enumerate(zip(items, evaluation.line_points, strict=True))
+        ]
+        await connection.execute(_INSERT_LINES, lines)  # one executemany for the whole order
+        return _Earned(
+            transaction_pks,
+            points=sum(line["points_earned"] for line in lines),
+            pending_until=max(pending, default=None),
+        )
 
     async def _use_coupons(
         self, connection: AsyncConnection, tenant_id: int, member: Member, request: PurchaseRequest
@@ -820,6 +834,18 @@ class Purchases:
 
 
 # --- queries --------------------------------------------------------------------------------------
+
+_INSERT_LINES = insert(purchase_lines)
+
+
+@dataclass(frozen=True, slots=True)
+class _Earned:
+    """What an order's earns wrote: the transactions, the lines' points in all, and the latest end of
+    a pending period among the earns' lots (what RecordPurchase reports as pending_until)."""
+
+    transaction_pks: list[int]
+    points: int
+    pending_until: dt.datetime | None
 
 
 def origin_key(purchase_pk: int) -> str:
@@ -918,10 +944,6 @@ async def _return_lines(
             )
         )
     return per_rule
-
-
-async def _points_of(connection: AsyncConnection, purchase_pk: int) -> int:
-    return sum(row["points_earned"] for row in await _line_rows(connection, purchase_pk))
 
 
 async def _award_rows(
