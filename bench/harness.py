@@ -58,6 +58,9 @@ class Options:
     processes: int = 1  # load generator processes (the server has the other core)
     subscribers: int = 100
     stream_events_per_s: float = 500.0
+    # StreamEvents' max_events_per_message, one streams run each: 1 (the default: one event a
+    # message) and batched (events ready together share a message).
+    stream_batches: tuple[int, ...] = (1, 100)
     scenarios: tuple[str, ...] = ()  # names to run; empty = all
     streams: bool = True
     profile: bool = False
@@ -164,8 +167,9 @@ def _run_on(
         metadata = (("authorization", f"Bearer {token}"),)
         results += _measure_all(generator, options, server, chosen, member_ids, metadata, "engine", run_id)
         if options.streams:
-            results.append(_measure_streams(generator, options, server, metadata, run_id))
-            _print(results[-1])
+            for per_message in options.stream_batches:
+                results.append(_measure_streams(generator, options, server, metadata, run_id, per_message))
+                _print(results[-1])
     with _server(options, database, "noop", "baseline") as server:
         results += _measure_all(generator, options, server, chosen, member_ids, metadata, "baseline", run_id)
     order = {scenario.name: index for index, scenario in enumerate(chosen)}
@@ -258,18 +262,25 @@ def _measure_streams(
     server: ServerProcess,
     metadata: tuple[tuple[str, str], ...],
     run_id: str,
+    per_message: int,
 ) -> Measurement:
     writer = Load(
         target=server.target,
         method="/loyalty.v1.LedgerService/EnrollMember",  # exactly one event (member.enrolled) a call
-        requests=RequestSpec("enroll_member", f"{run_id}-streams"),
+        requests=RequestSpec("enroll_member", f"{run_id}-streams-{per_message}"),
         metadata=metadata,
         duration_s=options.duration_s,
         warmup_s=options.warmup_s,
         processes=generator.processes,
         rate_per_s=options.stream_events_per_s,
     )
-    sample = run_streams(generator, writer, options.subscribers, subscriber_processes=generator.processes)
+    sample = run_streams(
+        generator,
+        writer,
+        options.subscribers,
+        subscriber_processes=generator.processes,
+        per_message=per_message,
+    )
     assert sample.writes is not None
     errors = {k: v for k, v in sample.writes.codes.items() if k != "OK"}
     for code, details in sample.writes.error_examples.items():
@@ -279,7 +290,8 @@ def _measure_streams(
         errors["UNDELIVERED"] = expected - sample.delivered
     return Measurement(
         database=options.database,
-        scenario=f"Streams ({options.subscribers} subscribers, {options.stream_events_per_s:g} events/s)",
+        scenario=f"Streams ({options.subscribers} subscribers, {options.stream_events_per_s:g} events/s)"
+        + ("" if per_message == 1 else f", <= {per_message} a message"),
         mode="engine",
         unit="events/s delivered",
         throughput=sample.delivered / sample.window_s,

@@ -104,7 +104,7 @@ def verdicts(results: Sequence[Measurement]) -> list[Verdict]:
 
 def table(results: Sequence[Measurement]) -> str:
     header = (
-        f"{'database':10} {'scenario':34} {'mode':8} {'throughput':>12} {'unit':18} {'ratio':>6}"
+        f"{'database':10} {'scenario':52} {'mode':8} {'throughput':>12} {'unit':18} {'ratio':>6}"
         f" {'p50 ms':>8} {'p99 ms':>8} | {'half load':>10} {'p50 ms':>7} {'p99 ms':>7}"
         f" | {'rss MB':>6}  errors"
     )
@@ -115,7 +115,7 @@ def table(results: Sequence[Measurement]) -> str:
             f"{_num(m.half_rate, ',.0f'):>10} {_num(m.half_p50_ms, '.2f'):>7} {_num(m.half_p99_ms, '.2f'):>7}"
         )
         lines.append(
-            f"{m.database:10} {m.scenario:34} {m.mode:8} {m.throughput:12,.0f} {m.unit:18}"
+            f"{m.database:10} {m.scenario:52} {m.mode:8} {m.throughput:12,.0f} {m.unit:18}"
             f" {_num(r, '.0%'):>6} {m.p50_ms:8.2f} {m.p99_ms:8.2f} | {half}"
             f" | {m.server_rss_mb:6.0f}  {_errors(m.errors)}"
         )

@@ -33,17 +33,19 @@ class StreamSample:
 
 
 def run_streams(
-    writers: LoadGenerator, load: Load, subscribers: int, subscriber_processes: int
+    writers: LoadGenerator, load: Load, subscribers: int, subscriber_processes: int, per_message: int = 1
 ) -> StreamSample:
     """`load` is the writer (open loop, one event per call, on `writers`); `subscribers` streams over
-    `subscriber_processes` processes of their own read every event."""
+    `subscriber_processes` processes of their own read every event, at most `per_message` a message
+    (StreamEvents' max_events_per_message; 1 = one event a message, the default)."""
     context = multiprocessing.get_context("spawn")
     start_at = time.time() + 1.5 + 0.3 * subscriber_processes  # the subscribers spawn meanwhile
     window = (start_at + load.warmup_s, start_at + load.warmup_s + load.duration_s)
     per_process = _split(subscribers, subscriber_processes)
     with context.Pool(subscriber_processes) as pool:
         pending = pool.starmap_async(
-            _subscriber_worker, [(load.target, load.metadata, count, window) for count in per_process]
+            _subscriber_worker,
+            [(load.target, load.metadata, count, window, per_message) for count in per_process],
         )
         writes = writers.run(load, start_at=start_at)
         parts = pending.get(timeout=load.warmup_s + load.duration_s + 60)
@@ -58,35 +60,43 @@ def _split(total: int, parts: int) -> list[int]:
 
 
 def _subscriber_worker(
-    target: str, metadata: tuple[tuple[str, str], ...], streams: int, window: tuple[float, float]
+    target: str,
+    metadata: tuple[tuple[str, str], ...],
+    streams: int,
+    window: tuple[float, float],
+    per_message: int,
 ) -> list[int]:
     import uvloop
 
-    return uvloop.run(_subscribe(target, metadata, streams, window))
+    return uvloop.run(_subscribe(target, metadata, streams, window, per_message))
 
 
 async def _subscribe(
-    target: str, metadata: tuple[tuple[str, str], ...], streams: int, window: tuple[float, float]
+    target: str,
+    metadata: tuple[tuple[str, str], ...],
+    streams: int,
+    window: tuple[float, float],
+    per_message: int,
 ) -> list[int]:
     window_start, window_end = window
     lags_us: list[int] = []
     async with grpc.aio.insecure_channel(target) as channel:
         stub = subscription_pb2_grpc.SubscriptionServiceStub(channel)
-        calls = [
-            stub.StreamEvents(subscription_pb2.StreamEventsRequest(from_now=True), metadata=metadata)
-            for _ in range(streams)
-        ]
+        request = subscription_pb2.StreamEventsRequest(from_now=True, max_events_per_message=per_message)
+        calls = [stub.StreamEvents(request, metadata=metadata) for _ in range(streams)]
 
         async def read(call: grpc.aio.UnaryStreamCall) -> None:
             async for response in call:
-                if not response.HasField("event"):
+                kind = response.WhichOneof("item")
+                if kind == "heartbeat":
                     continue
                 now = time.time()
-                written = response.event.event_time.ToNanoseconds() / 1e9
-                if window_start <= written < window_end:
-                    lags_us.append(int((now - written) * 1_000_000))
-                if written >= window_end:
-                    return
+                for event in response.batch.events if kind == "batch" else [response.event]:
+                    written = event.event_time.ToNanoseconds() / 1e9
+                    if window_start <= written < window_end:
+                        lags_us.append(int((now - written) * 1_000_000))
+                    if written >= window_end:
+                        return
 
         readers = [asyncio.ensure_future(read(call)) for call in calls]
         deadline_s = window_end + STREAM_GRACE_S - time.time()

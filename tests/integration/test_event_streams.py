@@ -920,3 +920,52 @@ async def test_a_replica_sees_events_written_through_another_at_once(tmp_path, d
         assert (await take_events(stream, 1, timeout_s=5))[0].member.member_id == carl.member_id
         stream.cancel()
         back.cancel()
+
+
+# --- batches ----------------------------------------------------------------------------------------
+
+
+async def take_batched(call, count: int, *, timeout_s: float = 10.0) -> list[list[subscription_pb2.Event]]:
+    """The batches of a batched stream until `count` events came (heartbeats skipped)."""
+    batches: list[list[subscription_pb2.Event]] = []
+    async with asyncio.timeout(timeout_s):
+        while sum(len(batch) for batch in batches) < count:
+            item = await call.read()
+            assert item is not grpc.aio.EOF, "the stream ended"
+            assert item.WhichOneof("item") in ("batch", "heartbeat"), "a batched stream sends no lone event"
+            if item.WhichOneof("item") == "batch":
+                batches.append(list(item.batch.events))
+    return batches
+
+
+async def test_a_batched_stream_sends_the_same_events_fewer_messages(
+    server, events_stub, ledger_stub, internal
+):
+    member = await enroll(ledger_stub, internal, loyalty_id="CARD-1")
+    await write_events(server, member.member_id, range(1, 1201), per_commit=400)  # backlog: pages of 500
+    single = events_stub.StreamEvents(request(after_sequence=0), metadata=internal)
+    batched = events_stub.StreamEvents(
+        request(after_sequence=0, max_events_per_message=100), metadata=internal
+    )
+    backlog = 1201  # the enrolment and the points
+    expected = await take_events(single, backlog)
+    batches = await take_batched(batched, backlog)
+    assert all(1 <= len(batch) <= 100 for batch in batches)
+    assert len(batches) <= 20  # 500-event pages cut in hundreds, not one message per event
+    assert [e.sequence for batch in batches for e in batch] == [e.sequence for e in expected]
+    assert [e for batch in batches for e in batch] == expected  # the same events, byte for byte
+    # Live: whatever is ready together goes together, in order, nothing lost or repeated.
+    await write_events(server, member.member_id, range(1, 301), per_commit=50)
+    live = await take_batched(batched, 300)
+    assert points_of([e for batch in live for e in batch]) == list(range(1, 301))
+    assert len(live) < 300
+    single.cancel()
+    batched.cancel()
+
+
+@pytest.mark.parametrize("per_message", [-1, 1001])
+async def test_events_per_message_out_of_range_is_refused(events_stub, internal, per_message):
+    call = events_stub.StreamEvents(
+        request(from_now=True, max_events_per_message=per_message), metadata=internal
+    )
+    await stream_fails(call, grpc.StatusCode.INVALID_ARGUMENT, "EVENTS_PER_MESSAGE_INVALID")

@@ -11,7 +11,12 @@ import pytest
 from loyalty.v1 import subscription_pb2
 from loyalty_server.errors import DomainError
 from loyalty_server.events.feed import EventFilter, StoredEvent
-from loyalty_server.events.follow import heartbeat_interval_s
+from loyalty_server.events.follow import (
+    BATCH_PAYLOAD_BYTES_MAX,
+    events_per_message,
+    heartbeat_interval_s,
+    message_batches,
+)
 from loyalty_server.events.hub import Subscription
 from loyalty_server.events.rpc.base import type_names
 
@@ -78,6 +83,33 @@ def test_heartbeat_interval_out_of_range(requested: int) -> None:
     with pytest.raises(DomainError) as refused:
         heartbeat_interval_s(requested)
     assert refused.value.reason == "HEARTBEAT_INTERVAL_INVALID"
+
+
+@pytest.mark.parametrize(("requested", "expected"), [(0, 1), (1, 1), (2, 2), (1000, 1000)])
+def test_events_per_message_defaults_and_bounds(requested: int, expected: int) -> None:
+    assert events_per_message(requested) == expected
+
+
+@pytest.mark.parametrize("requested", [-1, 1001])
+def test_events_per_message_out_of_range(requested: int) -> None:
+    with pytest.raises(DomainError) as refused:
+        events_per_message(requested)
+    assert refused.value.reason == "EVENTS_PER_MESSAGE_INVALID"
+
+
+def test_message_batches_keep_order_and_both_bounds() -> None:
+    events = [event(n) for n in range(1, 8)]
+    assert [[e.sequence for e in b] for b in message_batches(events, 3)] == [[1, 2, 3], [4, 5, 6], [7]]
+    assert [len(b) for b in message_batches(events, 1)] == [1] * 7
+    assert list(message_batches([], 5)) == []
+    big = [
+        StoredEvent(n, 1, "points.earned", "m1", NOW, b"x" * (BATCH_PAYLOAD_BYTES_MAX // 2))
+        for n in (1, 2, 3)
+    ]
+    # Two halves fill a message; the third starts the next, and one oversized event still goes alone.
+    assert [[e.sequence for e in b] for b in message_batches(big, 100)] == [[1, 2], [3]]
+    huge = [StoredEvent(1, 1, "points.earned", "m1", NOW, b"x" * (BATCH_PAYLOAD_BYTES_MAX + 1)), event(2)]
+    assert [[e.sequence for e in b] for b in message_batches(huge, 100)] == [[1], [2]]
 
 
 def test_event_type_filters() -> None:

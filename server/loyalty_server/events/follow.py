@@ -10,7 +10,7 @@ source is cut at the last sequence sent, so nothing is sent twice.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -25,6 +25,9 @@ HEARTBEAT_DEFAULT_S = 15
 HEARTBEAT_MIN_S = 5
 HEARTBEAT_MAX_S = 300
 RETENTION_CURSOR = "retention"
+EVENTS_PER_MESSAGE_MAX = 1000
+# Well below the gRPC message limit (4 MiB by default), whatever the events' sizes.
+BATCH_PAYLOAD_BYTES_MAX = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +35,7 @@ class Heartbeat:
     sequence: int  # a safe resume cursor: no matching event up to it was skipped
 
 
-SendEvent = Callable[[StoredEvent], Awaitable[None]]
+SendEvents = Callable[[list[StoredEvent]], Awaitable[None]]  # consecutive events, never empty
 SendHeartbeat = Callable[[Heartbeat], Awaitable[None]]
 
 
@@ -62,6 +65,37 @@ def heartbeat_interval_s(requested: int) -> int:
             FieldViolation("heartbeat_interval_seconds", f"{HEARTBEAT_MIN_S}-{HEARTBEAT_MAX_S}"),
         )
     return requested
+
+
+def events_per_message(requested: int) -> int:
+    """StreamEvents' max_events_per_message: 0 means 1 (one event per message, the default)."""
+    if requested == 0:
+        return 1
+    if not 1 <= requested <= EVENTS_PER_MESSAGE_MAX:
+        raise invalid_argument(
+            "EVENTS_PER_MESSAGE_INVALID",
+            f"max_events_per_message must be 0-{EVENTS_PER_MESSAGE_MAX}",
+            FieldViolation("max_events_per_message", f"0-{EVENTS_PER_MESSAGE_MAX}"),
+        )
+    return requested
+
+
+def message_batches(events: list[StoredEvent], per_message: int) -> Iterator[list[StoredEvent]]:
+    """`events` in order, cut into runs of at most `per_message` events and about
+    BATCH_PAYLOAD_BYTES_MAX bytes of payload (a run holds at least one event)."""
+    assert per_message >= 1
+    batch: list[StoredEvent] = []
+    batch_bytes = 0
+    for event in events:
+        if batch and (
+            len(batch) == per_message or batch_bytes + len(event.payload) > BATCH_PAYLOAD_BYTES_MAX
+        ):
+            yield batch
+            batch, batch_bytes = [], 0
+        batch.append(event)
+        batch_bytes += len(event.payload)
+    if batch:
+        yield batch
 
 
 async def start_cursor(connection: AsyncConnection, after_sequence: int | None) -> int:
@@ -129,23 +163,23 @@ class Follower:
 
     async def run(
         self,
-        send_event: SendEvent,
+        send_events: SendEvents,
         send_heartbeat: SendHeartbeat,
         *,
         heartbeat_s: float,
     ) -> None:
         """Send until the hub closes (UNAVAILABLE) or the buffer overflows (RESOURCE_EXHAUSTED)."""
-        await self._catch_up(send_event, up_to=None)
+        await self._catch_up(send_events, up_to=None)
         self.subscription = self.hub.subscribe(self.only)
         self.subscription.on_overflow = self._on_overflow
         self._task = asyncio.current_task()
         try:
-            await self._catch_up(send_event, up_to=self.subscription.start)
-            await self._follow(self.subscription, send_event, send_heartbeat, heartbeat_s)
+            await self._catch_up(send_events, up_to=self.subscription.start)
+            await self._follow(self.subscription, send_events, send_heartbeat, heartbeat_s)
         finally:
             self.hub.unsubscribe(self.subscription)
 
-    async def _catch_up(self, send_event: SendEvent, *, up_to: int | None) -> None:
+    async def _catch_up(self, send_events: SendEvents, *, up_to: int | None) -> None:
         while True:
             async with self.engine.connect() as connection:
                 page = await read_after(connection, self.last_sent, up_to=up_to, only=self.only)
@@ -153,15 +187,14 @@ class Follower:
                 deleted_through = await pruned_through(connection)
             if self.last_sent < deleted_through:
                 raise cursor_expired(self.last_sent, deleted_through)
-            for event in page:
-                await self._send(event, send_event)
+            await self._send(page, send_events)
             if len(page) < READ_BATCH_MAX:
                 return
 
     async def _follow(
         self,
         subscription: Subscription,
-        send_event: SendEvent,
+        send_events: SendEvents,
         send_heartbeat: SendHeartbeat,
         heartbeat_s: float,
     ) -> None:
@@ -170,14 +203,16 @@ class Follower:
             if not arrived:
                 # Idle with an empty buffer: the hub has offered us everything up to its position.
                 await self._guarded(send_heartbeat(Heartbeat(max(self.last_sent, self.hub.position))))
-            for event in arrived:
-                await self._send(event, send_event)
+            await self._send(arrived, send_events)
 
-    async def _send(self, event: StoredEvent, send_event: SendEvent) -> None:
-        if event.sequence <= self.last_sent:
+    async def _send(self, events: list[StoredEvent], send_events: SendEvents) -> None:
+        """Send what is new of `events` (in sequence order) at once: the sender decides how many go
+        in one message."""
+        new = [event for event in events if event.sequence > self.last_sent]
+        if not new:
             return
-        await self._guarded(send_event(event))
-        self.last_sent = event.sequence
+        await self._guarded(send_events(new))
+        self.last_sent = new[-1].sequence
 
     async def _guarded(self, sending: Awaitable[None]) -> None:
         """A send that a full buffer interrupts: a client that stopped reading blocks the write for

@@ -407,26 +407,36 @@ class Heartbeat(_message.Message):
     def __init__(self, server_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sequence: _Optional[int] = ...) -> None: ...
 
 class StreamEventsRequest(_message.Message):
-    __slots__ = ("event_types", "member_id", "after_sequence", "from_now", "heartbeat_interval_seconds")
+    __slots__ = ("event_types", "member_id", "after_sequence", "from_now", "heartbeat_interval_seconds", "max_events_per_message")
     EVENT_TYPES_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     FROM_NOW_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_INTERVAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    MAX_EVENTS_PER_MESSAGE_FIELD_NUMBER: _ClassVar[int]
     event_types: _containers.RepeatedScalarFieldContainer[EventType]
     member_id: str
     after_sequence: int
     from_now: bool
     heartbeat_interval_seconds: int
-    def __init__(self, event_types: _Optional[_Iterable[_Union[EventType, str]]] = ..., member_id: _Optional[str] = ..., after_sequence: _Optional[int] = ..., from_now: _Optional[bool] = ..., heartbeat_interval_seconds: _Optional[int] = ...) -> None: ...
+    max_events_per_message: int
+    def __init__(self, event_types: _Optional[_Iterable[_Union[EventType, str]]] = ..., member_id: _Optional[str] = ..., after_sequence: _Optional[int] = ..., from_now: _Optional[bool] = ..., heartbeat_interval_seconds: _Optional[int] = ..., max_events_per_message: _Optional[int] = ...) -> None: ...
 
 class StreamEventsResponse(_message.Message):
-    __slots__ = ("event", "heartbeat")
+    __slots__ = ("event", "heartbeat", "batch")
     EVENT_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    BATCH_FIELD_NUMBER: _ClassVar[int]
     event: Event
     heartbeat: Heartbeat
-    def __init__(self, event: _Optional[_Union[Event, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ...) -> None: ...
+    batch: EventBatch
+    def __init__(self, event: _Optional[_Union[Event, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., batch: _Optional[_Union[EventBatch, _Mapping]] = ...) -> None: ...
+
+class EventBatch(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[Event]
+    def __init__(self, events: _Optional[_Iterable[_Union[Event, _Mapping]]] = ...) -> None: ...
 
 class MemberSnapshot(_message.Message):
     __slots__ = ("member_id", "balance", "tier", "sequence", "cause", "snapshot_time")

@@ -6,7 +6,15 @@ import grpc
 
 from loyalty.v1 import subscription_pb2
 from loyalty_server.events.feed import EventFilter, StoredEvent
-from loyalty_server.events.follow import Follower, Heartbeat, heartbeat_interval_s, next_events, start_cursor
+from loyalty_server.events.follow import (
+    Follower,
+    Heartbeat,
+    events_per_message,
+    heartbeat_interval_s,
+    message_batches,
+    next_events,
+    start_cursor,
+)
 from loyalty_server.events.outbox import TYPES_BY_NAME
 from loyalty_server.events.rpc.base import SubscriptionRpcBase
 from loyalty_server.ledger.rpc.convert import balance_to_proto, timestamp
@@ -25,10 +33,21 @@ class StreamRpcs(SubscriptionRpcBase):
         after = request.after_sequence if request.WhichOneof("start") == "after_sequence" else None
         async with self.engine.connect() as connection:
             start = await start_cursor(connection, after)
+        per_message = events_per_message(request.max_events_per_message)
         tenant_code = current_principal().tenant_code
 
-        async def send_event(event: StoredEvent) -> None:
-            await context.write(subscription_pb2.StreamEventsResponse(event=event.to_proto(tenant_code)))
+        async def send_events(events: list[StoredEvent]) -> None:
+            if per_message == 1:
+                for event in events:
+                    response = subscription_pb2.StreamEventsResponse(event=event.to_proto(tenant_code))
+                    await context.write(response)
+                return
+            for batch in message_batches(events, per_message):
+                protos = [event.to_proto(tenant_code) for event in batch]
+                response = subscription_pb2.StreamEventsResponse(
+                    batch=subscription_pb2.EventBatch(events=protos)
+                )
+                await context.write(response)
 
         async def send_heartbeat(beat: Heartbeat) -> None:
             await context.write(subscription_pb2.StreamEventsResponse(heartbeat=self._heartbeat(beat)))
@@ -38,7 +57,7 @@ class StreamRpcs(SubscriptionRpcBase):
         # now" and is cut off before its first event resumes from there, losing nothing).
         await context.send_initial_metadata(((START_SEQUENCE_HEADER, str(start)),))
         await Follower(self.engine, self.hub, only, start).run(
-            send_event, send_heartbeat, heartbeat_s=heartbeat_s
+            send_events, send_heartbeat, heartbeat_s=heartbeat_s
         )
 
     async def WatchMember(self, request: subscription_pb2.WatchMemberRequest, context: _Context) -> None:
