@@ -1,7 +1,7 @@
 """Reading a member's balances: the member, its accounts and their source figures in one query.
 
 GetBalance is the engine's hottest read, so it is one indexed query (the member by its public id, its
-accounts by member, each account's source balances by account), prepared once (`PreparedRead`).
+accounts by member, each account's source balances by account), prepared once (`storage/prepared.py`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_server.ledger.members import Member, member_from_row, not_found
 from loyalty_server.ledger.tables import accounts, members, source_balances
-from loyalty_server.storage.prepared import PreparedRead, Row
+from loyalty_server.storage.prepared import Prepared, Row
 
-_MEMBER_BALANCES = PreparedRead(
+_MEMBER_BALANCES = Prepared(
     select(
         members,
         accounts.c.id.label("account_pk"),

@@ -12,16 +12,38 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_server.clock import Clock
 from loyalty_server.errors import DomainError, ErrorKind
 from loyalty_server.requests import check_request_id
+from loyalty_server.storage.prepared import Prepared
 from loyalty_server.storage.schema import idempotency_keys
 
 RETENTION = dt.timedelta(days=7)  # documented minimum is 24 hours; we keep a week
+
+# Every write with a request id runs these three: built once (storage/prepared.py).
+_KEYS = idempotency_keys.c
+_THIS_KEY = (
+    _KEYS.tenant_id == bindparam("tenant"),
+    _KEYS.scope == bindparam("scope_name"),
+    _KEYS.key == bindparam("request_key"),
+)
+_STORED = Prepared(select(_KEYS.request_hash, _KEYS.response).where(*_THIS_KEY))
+_CLAIM = Prepared(
+    insert(idempotency_keys).values(
+        tenant_id=bindparam("tenant"),
+        scope=bindparam("scope_name"),
+        key=bindparam("request_key"),
+        request_hash=bindparam("digest"),
+        response=b"",
+        created_at=bindparam("now"),
+        expires_at=bindparam("expires"),
+    )
+)
+_RECORD = Prepared(update(idempotency_keys).where(*_THIS_KEY).values(response=bindparam("result")))
 
 
 def fingerprint(content: dict[str, Any]) -> bytes:
@@ -48,16 +70,14 @@ async def claim(
         now = clock.now()
         try:
             async with connection.begin_nested():
-                await connection.execute(
-                    insert(idempotency_keys).values(
-                        tenant_id=tenant_id,
-                        scope=scope,
-                        key=key,
-                        request_hash=digest,
-                        response=b"",
-                        created_at=now,
-                        expires_at=now + RETENTION,
-                    )
+                await _CLAIM.run(
+                    connection,
+                    tenant=tenant_id,
+                    scope_name=scope,
+                    request_key=key,
+                    digest=digest,
+                    now=now,
+                    expires=now + RETENTION,
                 )
             return None
         except IntegrityError:
@@ -83,27 +103,12 @@ async def claim(
 async def record(
     connection: AsyncConnection, *, tenant_id: int, scope: str, key: str, result: dict[str, Any]
 ) -> None:
-    await connection.execute(
-        update(idempotency_keys)
-        .where(
-            idempotency_keys.c.tenant_id == tenant_id,
-            idempotency_keys.c.scope == scope,
-            idempotency_keys.c.key == key,
-        )
-        .values(response=json.dumps(result, sort_keys=True).encode())
-    )
+    response = json.dumps(result, sort_keys=True).encode()
+    await _RECORD.run(connection, tenant=tenant_id, scope_name=scope, request_key=key, result=response)
 
 
 async def _stored(
     connection: AsyncConnection, tenant_id: int, scope: str, key: str
 ) -> tuple[bytes, bytes] | None:
-    row = (
-        await connection.execute(
-            select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
-                idempotency_keys.c.tenant_id == tenant_id,
-                idempotency_keys.c.scope == scope,
-                idempotency_keys.c.key == key,
-            )
-        )
-    ).first()
-    return (bytes(row.request_hash), bytes(row.response)) if row else None
+    row = await _STORED.first(connection, tenant=tenant_id, scope_name=scope, request_key=key)
+    return (bytes(row["request_hash"]), bytes(row["response"])) if row else None

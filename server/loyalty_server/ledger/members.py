@@ -23,6 +23,7 @@ from loyalty_server.clock import Clock
 from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument, not_found
 from loyalty_server.events.outbox import append_event
 from loyalty_server.ledger.tables import members
+from loyalty_server.storage.prepared import Prepared
 
 LOYALTY_ID_DIGITS = 12
 LOYALTY_ID_ATTEMPTS_MAX = 5  # generated ids collide with probability ~n/10^12; retry a few times
@@ -113,6 +114,38 @@ def check_fields(
         raise invalid_argument("INVALID_MEMBER", "the member has invalid fields", *violations)
 
 
+# Enrolment's statements, built once (storage/prepared.py). The insert's parameters are named
+# "new_<column>" (SQLAlchemy keeps the columns' own names for itself).
+_ENROLLED_COLUMNS = (
+    "tenant_id",
+    "member_id",
+    "loyalty_id",
+    "email",
+    "phone",
+    "given_name",
+    "family_name",
+    "time_zone",
+    "status",
+    "enrollment_channel",
+    "enrollment_store_id",
+    "attributes_json",
+    "version",
+    "created_at",
+    "updated_at",
+)
+_INSERT_MEMBER = Prepared(
+    insert(members)
+    .values({name: bindparam(f"new_{name}", type_=members.c[name].type) for name in _ENROLLED_COLUMNS})
+    .returning(members.c.id)
+)
+_MEMBER_WITH = {  # a member of this tenant already holding a unique value
+    column.name: Prepared(
+        select(members.c.id).where(members.c.tenant_id == bindparam("tenant"), column == bindparam("value"))
+    )
+    for column in (members.c.loyalty_id, members.c.email, members.c.phone)
+}
+
+
 async def enroll_member(
     connection: AsyncConnection,
     *,
@@ -164,7 +197,10 @@ async def enroll_member(
             async with (
                 connection.begin_nested()
             ):  # a savepoint: a collision leaves the outer transaction usable
-                result = await connection.execute(insert(members).values(**values))
+                inserted = await _INSERT_MEMBER.first(
+                    connection, **{f"new_{k}": v for k, v in values.items()}
+                )
+            assert inserted is not None, "INSERT ... RETURNING returns the row"
             break
         except IntegrityError:
             # Someone took a unique value between our check and the insert: re-check to say which.
@@ -178,7 +214,7 @@ async def enroll_member(
     member = member_from_row(
         {
             **values,
-            "pk": result.inserted_primary_key[0],
+            "pk": inserted["id"],
             "tier_id": None,
             "custom_tier_id": None,
             "deactivated_at": None,
@@ -207,8 +243,7 @@ async def refuse_taken(
     ):
         if value is None:
             continue
-        query = select(members.c.id).where(members.c.tenant_id == tenant_id, column == value)
-        if (await connection.execute(query)).first() is not None:
+        if await _MEMBER_WITH[column.name].first(connection, tenant=tenant_id, value=value) is not None:
             raise DomainError(
                 ErrorKind.ALREADY_EXISTS,
                 reason,

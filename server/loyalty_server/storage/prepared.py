@@ -1,46 +1,59 @@
-"""Hot reads compiled once and run straight on the SQLite driver.
+"""Hot statements compiled once and run straight on the SQLite driver.
 
-Even a statement built once costs SQLAlchemy 20-40 us an execution on this machine (the compiled-cache
+Even a statement built once costs SQLAlchemy 20-60 us an execution on this machine (the compiled-cache
 lookup, an execution context, result metadata, events): several times SQLite's own time for an indexed
-read from its page cache. A `PreparedRead` keeps SQLAlchemy Core as the one place where the query is
-written. On a `LoopConnection` it hands the SQL, compiled once for SQLite, to sqlite3 itself, and
-converts each column with its column type's own result processor, so the rows hold the same values as
-through SQLAlchemy (timezone-aware datetimes included). Elsewhere (PostgreSQL, aiosqlite) it is an
-ordinary execute of the same statement.
+read or a one-row write. A `Prepared` statement keeps SQLAlchemy Core as the one place where the
+statement is written. On a `LoopConnection` it hands the SQL, compiled once for SQLite, to sqlite3
+itself: parameters pass through their column types' bind processors and columns through their result
+processors, so the values are the same as through SQLAlchemy (timezone-aware datetimes included), and
+driver errors are raised as SQLAlchemy's (an `IntegrityError` is still one). Elsewhere (PostgreSQL,
+aiosqlite) it is an ordinary execute of the same statement.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.selectable import Select
 
 from loyalty_server.storage.sqlite_loop import LoopConnection
 
 Row = Mapping[str, Any]
-ROWS_MAX = 10_000  # a prepared read is a point read: more rows than this is a bug in the query
+ROWS_MAX = 10_000  # prepared statements are point reads and writes: more rows is a bug in the query
+Converter = Callable[[Any], Any]
+_REQUIRED = object()  # a placeholder whose value the caller must give
 
 
 @dataclass(frozen=True, slots=True)
 class _CompiledForSqlite:
     sql: str
-    parameter_names: tuple[str, ...]  # in the order of the SQL's "?" placeholders
-    keys: tuple[str, ...]  # the row's keys, as `.mappings()` would name them
-    processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # (column index, converter)
+    # Per "?" placeholder: its name, its value when the statement holds one (a literal), its processor.
+    parameters: tuple[tuple[str, Any, Converter | None], ...]
+    keys: tuple[str, ...]  # the row's keys, as `.mappings()` would name them (none for plain DML)
+    processors: tuple[tuple[int, Converter], ...]  # (column index, result processor)
 
 
-class PreparedRead:
-    """One SELECT with bind parameters, built once at import and run many times."""
+class Prepared:
+    """One statement with bind parameters (a SELECT, or an INSERT, UPDATE or DELETE with or without
+    RETURNING), built once at import and run many times."""
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[Any] | UpdateBase) -> None:
         self.statement = statement
+        # A SELECT's columns, or what an INSERT/UPDATE/DELETE RETURNs (nothing without RETURNING).
+        self.columns = list(statement.exported_columns)
+        self.returns_rows = isinstance(statement, Select) or bool(self.columns)
         self._sqlite: _CompiledForSqlite | None = None
 
     async def rows(self, connection: AsyncConnection, **parameters: Any) -> list[Row]:
+        """The rows of a SELECT, or of an INSERT/UPDATE/DELETE ... RETURNING."""
+        assert self.returns_rows, "this statement returns no rows: run() it"
         if isinstance(connection, LoopConnection):
             await connection.share_the_loop()
             return self._rows_from_driver(connection, parameters)
@@ -50,13 +63,18 @@ class PreparedRead:
         rows = await self.rows(connection, **parameters)
         return rows[0] if rows else None
 
+    async def run(self, connection: AsyncConnection, **parameters: Any) -> int:
+        """Run an INSERT, UPDATE or DELETE; returns how many rows it changed."""
+        assert not self.returns_rows, "this statement returns rows: read them with rows()"
+        if isinstance(connection, LoopConnection):
+            await connection.share_the_loop()
+            return self._execute(connection, parameters).rowcount
+        return (await connection.execute(self.statement, parameters)).rowcount
+
     def _rows_from_driver(self, connection: LoopConnection, parameters: dict[str, Any]) -> list[Row]:
         compiled = self._sqlite or self._compile(connection.dialect)
-        driver = connection.sync_connection.connection.dbapi_connection
-        assert driver is not None, "a checked-out connection has its driver connection"
-        values = tuple(parameters[name] for name in compiled.parameter_names)
-        fetched = driver.execute(compiled.sql, values).fetchmany(ROWS_MAX + 1)
-        assert len(fetched) <= ROWS_MAX, f"a prepared read returned more than {ROWS_MAX} rows"
+        fetched = self._execute(connection, parameters).fetchmany(ROWS_MAX + 1)
+        assert len(fetched) <= ROWS_MAX, f"a prepared statement returned more than {ROWS_MAX} rows"
         rows: list[Row] = []
         for fetched_row in fetched:
             row = list(fetched_row)
@@ -65,23 +83,44 @@ class PreparedRead:
             rows.append(dict(zip(compiled.keys, row, strict=True)))
         return rows
 
+    def _execute(self, connection: LoopConnection, parameters: dict[str, Any]) -> sqlite3.Cursor:
+        compiled = self._sqlite or self._compile(connection.dialect)
+        driver = connection.sync_connection.connection.dbapi_connection
+        assert driver is not None, "a checked-out connection has its driver connection"
+        # Writes only inside the write transaction: the driver is in autocommit mode otherwise.
+        assert self.returns_rows or driver.in_transaction, "a prepared write outside a transaction"
+        values = tuple(
+            _bound(parameters, name, fixed, process) for name, fixed, process in compiled.parameters
+        )
+        try:
+            return driver.execute(compiled.sql, values)
+        except sqlite3.Error as error:
+            raise DBAPIError.instance(compiled.sql, values, error, sqlite3.Error) from error
+
     def _compile(self, dialect: Dialect) -> _CompiledForSqlite:
         compiled = self.statement.compile(dialect=dialect)
         assert compiled.positiontup is not None, "SQLite's placeholders are positional"
-        for bind in compiled.binds.values():
-            # Parameters go to the driver as given: only types that need no conversion on the way in.
-            assert bind.type.dialect_impl(dialect).bind_processor(dialect) is None, bind.key
-        columns = list(self.statement.selected_columns)
-        keys = tuple(self.statement.selected_columns.keys())
-        # SQLAlchemy renames a repeated column name ("id", "id_1"): a row key nobody would expect.
-        renamed = [key for key, column in zip(keys, columns, strict=True) if key != column.name]
-        assert not renamed, f"label the columns whose names repeat: {renamed}"
+        parameters = []
+        for name in compiled.positiontup:
+            bind = compiled.binds[name]
+            fixed = _REQUIRED if bind.required else bind.effective_value
+            parameters.append((name, fixed, bind.type.dialect_impl(dialect).bind_processor(dialect)))
+        keys = tuple(column.name for column in self.columns)
+        # SQLAlchemy would rename a repeated column name ("id", "id_1"): a row key nobody expects.
+        assert len(set(keys)) == len(keys), f"label the columns whose names repeat: {keys}"
         processors = []
-        for index, column in enumerate(columns):
+        for index, column in enumerate(self.columns):
             process = column.type.dialect_impl(dialect).result_processor(dialect, None)
             if process is not None:
                 processors.append((index, process))
-        self._sqlite = _CompiledForSqlite(
-            compiled.string, tuple(compiled.positiontup), keys, tuple(processors)
-        )
+        self._sqlite = _CompiledForSqlite(compiled.string, parameters, keys, tuple(processors))
         return self._sqlite
+
+
+def _bound(parameters: dict[str, Any], name: str, fixed: Any, process: Converter | None) -> Any:
+    """The driver's value for one placeholder: the caller's (required ones must be given), else the
+    value written into the statement, through the column type's bind processor."""
+    if fixed is _REQUIRED and name not in parameters:
+        raise KeyError(f"a prepared statement needs a value for {name!r}")
+    value = parameters.get(name, fixed)
+    return value if process is None else process(value)

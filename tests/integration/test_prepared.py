@@ -1,19 +1,22 @@
-"""Prepared reads (storage/prepared.py) give exactly the rows SQLAlchemy gives, on both databases, and
-the balance read built on one (ledger/balance_read.py) finds members, accounts and sources."""
+"""Prepared statements (storage/prepared.py) read and write exactly what SQLAlchemy does, on both
+databases, and the balance read built on one (ledger/balance_read.py) finds members, accounts, sources."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from loyalty_server.errors import DomainError
 from loyalty_server.ledger import balance_read
 from loyalty_server.ledger.balance_read import read_member_balances
 from loyalty_server.ledger.book import Entry
 from loyalty_server.ledger.tables import accounts, members
-from loyalty_server.storage.prepared import PreparedRead
+from loyalty_server.storage.engine import write_transaction
+from loyalty_server.storage.prepared import Prepared
+from loyalty_server.storage.schema import idempotency_keys
 from loyalty_server.storage.sqlite_loop import LoopConnection, read_connection
 
 
@@ -86,13 +89,69 @@ async def test_member_without_accounts_and_unknown_members(ledger, engine, tenan
     assert raised.value.reason == "MEMBER_NOT_FOUND"
 
 
-async def test_statements_a_driver_cannot_take_as_they_are_are_refused(engine) -> None:
+KEYS = idempotency_keys.c
+_INSERT_KEY = Prepared(
+    insert(idempotency_keys)
+    .values(
+        tenant_id=bindparam("tenant"),
+        scope=bindparam("scope"),
+        key=bindparam("key"),
+        request_hash=bindparam("digest"),
+        response=b"",
+        created_at=bindparam("at"),
+        expires_at=bindparam("at"),
+    )
+    .returning(KEYS.key, KEYS.created_at)
+)
+_SET_RESPONSE = Prepared(
+    update(idempotency_keys)
+    .where(KEYS.tenant_id == bindparam("tenant"), KEYS.scope == "test")
+    .values(response=bindparam("response"))
+)
+_KEYS_SINCE = Prepared(
+    select(KEYS.key, KEYS.response, KEYS.created_at)
+    .where(KEYS.tenant_id == bindparam("tenant"), KEYS.created_at >= bindparam("since"))
+    .order_by(KEYS.key)
+)
+AT = dt.datetime(2026, 12, 2, 12, 30, 15, 123456, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+
+
+async def test_prepared_writes_match_sqlalchemy_and_raise_its_errors(engine, tenant_id) -> None:
+    async with write_transaction(engine) as connection:
+        returned = [
+            await _INSERT_KEY.first(connection, tenant=tenant_id, scope="test", key=key, digest=b"d", at=AT)
+            for key in ("a", "b")
+        ]
+        assert returned == [{"key": "a", "created_at": AT}, {"key": "b", "created_at": AT}]
+        assert await _SET_RESPONSE.run(connection, tenant=tenant_id, response=b"done") == 2
+    async with write_transaction(engine) as connection:
+        with pytest.raises(IntegrityError):  # the same key again: SQLAlchemy's error, as callers expect
+            await _INSERT_KEY.first(connection, tenant=tenant_id, scope="test", key="a", digest=b"d", at=AT)
+    expected_statement = select(KEYS.key, KEYS.response, KEYS.created_at).where(KEYS.tenant_id == tenant_id)
+    async with engine.connect() as connection:
+        expected = [
+            dict(r) for r in (await connection.execute(expected_statement.order_by(KEYS.key))).mappings()
+        ]
+    assert [(r["key"], bytes(r["response"])) for r in expected] == [("a", b"done"), ("b", b"done")]
+    async with read_connection(engine) as connection:
+        # A datetime parameter goes through its column type on the way in, as through SQLAlchemy.
+        got = await _KEYS_SINCE.rows(connection, tenant=tenant_id, since=AT)
+        assert got == expected
+        assert got[0]["created_at"] == AT
+        assert (
+            await _KEYS_SINCE.rows(connection, tenant=tenant_id, since=AT + dt.timedelta(microseconds=1))
+            == []
+        )
+
+
+async def test_statements_a_driver_cannot_take_as_they_are_are_refused(engine, tenant_id) -> None:
     if engine.dialect.name != "sqlite":
         pytest.skip("the driver path is SQLite's")
-    repeated_names = PreparedRead(select(members.c.id, accounts.c.id).where(members.c.id == bindparam("pk")))
-    converted_parameter = PreparedRead(select(members.c.id).where(members.c.created_at < bindparam("at")))
+    repeated_names = Prepared(select(members.c.id, accounts.c.id).where(members.c.id == bindparam("pk")))
     async with read_connection(engine) as connection:
         with pytest.raises(AssertionError, match="label the columns"):
             await repeated_names.rows(connection, pk=1)
-        with pytest.raises(AssertionError, match="at"):
-            await converted_parameter.rows(connection, at=dt.datetime.now(dt.UTC))
+        with pytest.raises(AssertionError, match="outside a transaction"):  # the driver would autocommit
+            await _SET_RESPONSE.run(connection, tenant=tenant_id, response=b"x")
+        with pytest.raises(AssertionError, match="returns no rows"):
+            await _SET_RESPONSE.rows(connection, tenant=tenant_id, response=b"x")
