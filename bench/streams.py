@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from bench.loadgen import Load, LoadGenerator, Sample
 from loyalty.v1 import subscription_pb2, subscription_pb2_grpc
@@ -22,14 +23,45 @@ STREAM_GRACE_S = 1.0  # after the window: time for the last events to arrive
 
 @dataclass
 class StreamSample:
-    window_s: float
+    window: tuple[float, float]  # the measured window, in wall-clock seconds
     subscribers: int
     lags_us: list[int] = field(default_factory=list)
     writes: Sample | None = None
+    ended: dict[str, int] = field(default_factory=dict)  # streams that ended early, by status code
+
+    @property
+    def window_s(self) -> float:
+        return self.window[1] - self.window[0]
 
     @property
     def delivered(self) -> int:
         return len(self.lags_us)
+
+
+async def events_written(
+    target: str, metadata: tuple[tuple[str, str], ...], window: tuple[float, float]
+) -> int:
+    """How many member.enrolled events the server wrote inside the window (what each subscriber should
+    have received): ListEvents over the window's times, page by page."""
+    start, end = Timestamp(), Timestamp()
+    start.FromNanoseconds(int(window[0] * 1e9))
+    end.FromNanoseconds(int(window[1] * 1e9))
+    count, token = 0, ""
+    async with grpc.aio.insecure_channel(target) as channel:
+        stub = subscription_pb2_grpc.SubscriptionServiceStub(channel)
+        while True:
+            request = subscription_pb2.ListEventsRequest(
+                page_size=1000,
+                page_token=token,
+                event_types=[subscription_pb2.EVENT_TYPE_MEMBER_ENROLLED],
+                start_time=start,
+                end_time=end,
+            )
+            page = await stub.ListEvents(request, metadata=metadata, timeout=30)
+            count += len(page.events)
+            token = page.next_page_token
+            if not token:
+                return count
 
 
 def run_streams(
@@ -49,9 +81,11 @@ def run_streams(
         )
         writes = writers.run(load, start_at=start_at)
         parts = pending.get(timeout=load.warmup_s + load.duration_s + 60)
-    sample = StreamSample(window_s=load.duration_s, subscribers=subscribers, writes=writes)
-    for lags in parts:
+    sample = StreamSample(window=window, subscribers=subscribers, writes=writes)
+    for lags, ended in parts:
         sample.lags_us.extend(lags)
+        for code, count in ended.items():
+            sample.ended[code] = sample.ended.get(code, 0) + count
     return sample
 
 
@@ -65,7 +99,7 @@ def _subscriber_worker(
     streams: int,
     window: tuple[float, float],
     per_message: int,
-) -> list[int]:
+) -> tuple[list[int], dict[str, int]]:
     import uvloop
 
     return uvloop.run(_subscribe(target, metadata, streams, window, per_message))
@@ -77,15 +111,25 @@ async def _subscribe(
     streams: int,
     window: tuple[float, float],
     per_message: int,
-) -> list[int]:
+) -> tuple[list[int], dict[str, int]]:
+    """Every measured event's lag, and how many streams ended early with which status (a stream
+    that falls too far behind is cut off with RESOURCE_EXHAUSTED: its events count as undelivered)."""
     window_start, window_end = window
     lags_us: list[int] = []
+    ended: dict[str, int] = {}
     async with grpc.aio.insecure_channel(target) as channel:
         stub = subscription_pb2_grpc.SubscriptionServiceStub(channel)
         request = subscription_pb2.StreamEventsRequest(from_now=True, max_events_per_message=per_message)
         calls = [stub.StreamEvents(request, metadata=metadata) for _ in range(streams)]
 
         async def read(call: grpc.aio.UnaryStreamCall) -> None:
+            try:
+                await follow(call)
+            except grpc.aio.AioRpcError as error:
+                if error.code() != grpc.StatusCode.CANCELLED:
+                    ended[error.code().name] = ended.get(error.code().name, 0) + 1
+
+        async def follow(call: grpc.aio.UnaryStreamCall) -> None:
             async for response in call:
                 kind = response.WhichOneof("item")
                 if kind == "heartbeat":
@@ -106,4 +150,4 @@ async def _subscribe(
         for reader in readers:
             reader.cancel()
         await asyncio.gather(*readers, return_exceptions=True)
-    return lags_us
+    return lags_us, ended

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loyalty_server.storage.engine import after_commit, create_engine, write_transaction
@@ -195,3 +196,31 @@ async def test_a_write_inside_a_write_of_a_grouped_run_is_refused(engine: AsyncE
                 pass
         await insert(engine, 1)
     assert await stored_ids(engine) == [1]
+
+
+async def test_savepoints_in_a_write_undo_only_their_own_work(engine: AsyncEngine) -> None:
+    """LoopConnection's savepoints (straight on the driver): the innermost is known by identity, a
+    failing one undoes its statements only, and a constraint error is still SQLAlchemy's."""
+    async with write_transaction(engine) as connection:
+        outer = connection.get_nested_transaction()
+        assert outer is not None  # the writer's own savepoint
+        await connection.execute(text("INSERT INTO item (id, owner) VALUES (1, 'w')"))
+        inners = []
+
+        async def undone_insert() -> None:
+            async with connection.begin_nested() as inner:
+                inners.append(inner)
+                assert connection.get_nested_transaction() is inner
+                await connection.execute(text("INSERT INTO item (id, owner) VALUES (2, 'w')"))
+                raise ValueError("undo")
+
+        with pytest.raises(ValueError, match="undo"):
+            await undone_insert()
+        assert inners[0] is not outer
+        assert connection.get_nested_transaction() is outer
+        with pytest.raises(IntegrityError):
+            async with connection.begin_nested():
+                await connection.execute(text("INSERT INTO item (id, owner) VALUES (1, 'again')"))
+        async with connection.begin_nested():
+            await connection.execute(text("INSERT INTO item (id, owner) VALUES (3, 'w')"))
+    assert await stored_ids(engine) == [1, 3]

@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.selectable import Select
 
-from loyalty_server.storage.sqlite_loop import LoopConnection
+from loyalty_server.storage.sqlite_loop import LoopConnection, driver_execute
 
 Row = Mapping[str, Any]
 ROWS_MAX = 10_000  # prepared statements are point reads and writes: more rows is a bug in the query
@@ -85,17 +84,13 @@ class Prepared:
 
     def _execute(self, connection: LoopConnection, parameters: dict[str, Any]) -> sqlite3.Cursor:
         compiled = self._sqlite or self._compile(connection.dialect)
-        driver = connection.sync_connection.connection.dbapi_connection
-        assert driver is not None, "a checked-out connection has its driver connection"
+        driver = connection.driver()
         # Writes only inside the write transaction: the driver is in autocommit mode otherwise.
         assert self.returns_rows or driver.in_transaction, "a prepared write outside a transaction"
         values = tuple(
             _bound(parameters, name, fixed, process) for name, fixed, process in compiled.parameters
         )
-        try:
-            return driver.execute(compiled.sql, values)
-        except sqlite3.Error as error:
-            raise DBAPIError.instance(compiled.sql, values, error, sqlite3.Error) from error
+        return driver_execute(driver, compiled.sql, values)
 
     def _compile(self, dialect: Dialect) -> _CompiledForSqlite:
         compiled = self.statement.compile(dialect=dialect)
