@@ -155,3 +155,37 @@ async def test_statements_a_driver_cannot_take_as_they_are_are_refused(engine, t
             await _SET_RESPONSE.run(connection, tenant=tenant_id, response=b"x")
         with pytest.raises(AssertionError, match="returns no rows"):
             await _SET_RESPONSE.rows(connection, tenant=tenant_id, response=b"x")
+
+
+_INSERT_KEYS = Prepared(
+    insert(idempotency_keys),
+    insert_columns=("tenant_id", "scope", "key", "request_hash", "response", "created_at", "expires_at"),
+)
+
+
+async def insert_keys(engine, rows: list[dict]) -> None:
+    async with write_transaction(engine) as connection:
+        await _INSERT_KEYS.run_many(connection, rows)
+
+
+async def test_many_rows_in_one_call(engine, tenant_id) -> None:
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "scope": "many",
+            "key": key,
+            "request_hash": b"d",
+            "response": b"",
+            "created_at": AT,
+            "expires_at": AT,
+        }
+        for key in ("x", "y", "z")
+    ]
+    await insert_keys(engine, rows)
+    with pytest.raises(IntegrityError):  # the write fails whole: "w" is not kept either
+        await insert_keys(engine, [{**rows[0], "key": "w"}, rows[1]])
+    async with engine.connect() as connection:
+        stored = (
+            await connection.execute(select(KEYS.key, KEYS.created_at).where(KEYS.scope == "many"))
+        ).all()
+    assert sorted(stored) == [("x", AT), ("y", AT), ("z", AT)]

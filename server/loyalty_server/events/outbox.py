@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from loyalty.v1 import subscription_pb2
 from loyalty_server.clock import Clock
 from loyalty_server.storage.engine import after_commit, before_commit, in_inner_savepoint, transaction_state
+from loyalty_server.storage.prepared import Prepared
 from loyalty_server.storage.schema import events
 
 EventType = subscription_pb2.EventType
@@ -143,13 +144,18 @@ def _scrubbed(payload: bytes) -> bytes | None:
     return event.SerializeToString()
 
 
+_INSERT_EVENTS = Prepared(  # every write's last statement: built once (storage/prepared.py)
+    insert(events), insert_columns=("event_id", "tenant_id", "type", "member_id", "occurred_at", "payload")
+)
+
+
 async def _write_pending(connection: AsyncConnection) -> None:
     rows = transaction_state(connection).pop(_PENDING, [])
     assert rows, "the hook is registered with the first event"
     if connection.dialect.name == "postgresql":
         await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COMMIT_ORDER_LOCK})
         await connection.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))  # delivered at commit, if any
-    await connection.execute(insert(events), rows)
+    await _INSERT_EVENTS.run_many(connection, rows)
 
 
 def _notifier(engine: Engine) -> Callable[[], None]:

@@ -114,8 +114,7 @@ def check_fields(
         raise invalid_argument("INVALID_MEMBER", "the member has invalid fields", *violations)
 
 
-# Enrolment's statements, built once (storage/prepared.py). The insert's parameters are named
-# "new_<column>" (SQLAlchemy keeps the columns' own names for itself).
+# Enrolment's statements, built once (storage/prepared.py).
 _ENROLLED_COLUMNS = (
     "tenant_id",
     "member_id",
@@ -133,11 +132,7 @@ _ENROLLED_COLUMNS = (
     "created_at",
     "updated_at",
 )
-_INSERT_MEMBER = Prepared(
-    insert(members)
-    .values({name: bindparam(f"new_{name}", type_=members.c[name].type) for name in _ENROLLED_COLUMNS})
-    .returning(members.c.id)
-)
+_INSERT_MEMBER = Prepared(insert(members).returning(members.c.id), insert_columns=_ENROLLED_COLUMNS)
 _MEMBER_WITH = {  # a member of this tenant already holding a unique value
     column.name: Prepared(
         select(members.c.id).where(members.c.tenant_id == bindparam("tenant"), column == bindparam("value"))
@@ -197,9 +192,7 @@ async def enroll_member(
             async with (
                 connection.begin_nested()
             ):  # a savepoint: a collision leaves the outer transaction usable
-                inserted = await _INSERT_MEMBER.first(
-                    connection, **{f"new_{k}": v for k, v in values.items()}
-                )
+                inserted = await _INSERT_MEMBER.first(connection, **values)
             assert inserted is not None, "INSERT ... RETURNING returns the row"
             break
         except IntegrityError:

@@ -13,7 +13,7 @@ aiosqlite) it is an ordinary execute of the same statement.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.selectable import Select
 
-from loyalty_server.storage.sqlite_loop import LoopConnection, driver_execute
+from loyalty_server.storage.sqlite_loop import LoopConnection, driver_execute, driver_executemany
 
 Row = Mapping[str, Any]
 ROWS_MAX = 10_000  # prepared statements are point reads and writes: more rows is a bug in the query
@@ -43,8 +43,11 @@ class Prepared:
     """One statement with bind parameters (a SELECT, or an INSERT, UPDATE or DELETE with or without
     RETURNING), built once at import and run many times."""
 
-    def __init__(self, statement: Select[Any] | UpdateBase) -> None:
+    def __init__(self, statement: Select[Any] | UpdateBase, *, insert_columns: Sequence[str] = ()) -> None:
+        """`insert_columns`: for a bare `insert(table)`, the columns every row gives, named as the
+        parameters (SQLAlchemy reserves column names for itself in `.values()`)."""
         self.statement = statement
+        self.insert_columns = list(insert_columns)
         # A SELECT's columns, or what an INSERT/UPDATE/DELETE RETURNs (nothing without RETURNING).
         self.columns = list(statement.exported_columns)
         self.returns_rows = isinstance(statement, Select) or bool(self.columns)
@@ -57,6 +60,23 @@ class Prepared:
             await connection.share_the_loop()
             return self._rows_from_driver(connection, parameters)
         return list((await connection.execute(self.statement, parameters)).mappings())
+
+    async def run_many(self, connection: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+        """Run an INSERT (or UPDATE, DELETE) once per parameter set, in one call."""
+        assert not self.returns_rows, "executemany returns no rows"
+        assert rows, "nothing to run"
+        if not isinstance(connection, LoopConnection):
+            await connection.execute(self.statement, list(rows))
+            return
+        await connection.share_the_loop()
+        compiled = self._sqlite or self._compile(connection.dialect)
+        driver = connection.driver()
+        assert driver.in_transaction, "a prepared write outside a transaction"
+        values = [
+            tuple(_bound(row, name, fixed, process) for name, fixed, process in compiled.parameters)
+            for row in rows
+        ]
+        driver_executemany(driver, compiled.sql, values)
 
     async def first(self, connection: AsyncConnection, **parameters: Any) -> Row | None:
         rows = await self.rows(connection, **parameters)
@@ -93,7 +113,7 @@ class Prepared:
         return driver_execute(driver, compiled.sql, values)
 
     def _compile(self, dialect: Dialect) -> _CompiledForSqlite:
-        compiled = self.statement.compile(dialect=dialect)
+        compiled = self.statement.compile(dialect=dialect, column_keys=self.insert_columns or None)
         assert compiled.positiontup is not None, "SQLite's placeholders are positional"
         parameters = []
         for name in compiled.positiontup:

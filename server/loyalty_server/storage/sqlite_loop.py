@@ -99,6 +99,13 @@ def driver_execute(driver: sqlite3.Connection, sql: str, parameters: tuple[Any, 
         raise DBAPIError.instance(sql, parameters, error, sqlite3.Error) from error
 
 
+def driver_executemany(driver: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    try:
+        driver.executemany(sql, rows)
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(sql, rows, error, sqlite3.Error) from error
+
+
 class LoopConnection:
     """A synchronous connection behind the awaitable interface of `AsyncConnection`."""
 
