@@ -86,11 +86,16 @@ def effective_tier_id(program: Program, member: Member) -> str:
 # --- state and points ------------------------------------------------------------------------------
 
 
+# Built once (see members._MEMBER): every qualifying earn reads the tier state under the member lock.
+_STATE_ROW = select(*_STATE_COLUMNS, members.c.tier_review_at, members.c.status).where(
+    members.c.id == bindparam("member_pk")
+)
+_STATE_ROW_FOR_UPDATE = _STATE_ROW.with_for_update()
+
+
 async def _state_row(connection: AsyncConnection, member_pk: int, *, lock: bool) -> RowMapping:
-    query = select(*_STATE_COLUMNS, members.c.tier_review_at, members.c.status).where(
-        members.c.id == member_pk
-    )
-    return (await connection.execute(query.with_for_update() if lock else query)).mappings().one()
+    query = _STATE_ROW_FOR_UPDATE if lock else _STATE_ROW
+    return (await connection.execute(query, {"member_pk": member_pk})).mappings().one()
 
 
 def _state_of(row: RowMapping) -> TierState:
