@@ -270,12 +270,13 @@ def event_member(member: Member) -> subscription_pb2.EventMember:
     )
 
 
-# Built once: the hottest read of all (nearly every call names a member). A statement object that is
-# reused skips its construction and its cache key, a third of what a one-row read costs in SQLAlchemy.
-_MEMBER = select(members).where(
+# Built once, and on SQLite run straight on the driver (storage/prepared.py): the hottest read of all,
+# nearly every call names a member.
+_MEMBER_QUERY = select(members).where(
     members.c.tenant_id == bindparam("tenant"), members.c.member_id == bindparam("member")
 )
-_MEMBER_FOR_UPDATE = _MEMBER.with_for_update()
+_MEMBER = Prepared(_MEMBER_QUERY)
+_MEMBER_FOR_UPDATE = Prepared(_MEMBER_QUERY.with_for_update())
 
 
 async def get_member(
@@ -283,7 +284,7 @@ async def get_member(
 ) -> Member:
     """The member, or NOT_FOUND (MEMBER_NOT_FOUND). Another tenant's member is simply not found."""
     query = _MEMBER_FOR_UPDATE if for_update else _MEMBER
-    row = (await connection.execute(query, {"tenant": tenant_id, "member": member_id})).mappings().first()
+    row = await query.first(connection, tenant=tenant_id, member=member_id)
     if row is None:
         raise not_found("MEMBER_NOT_FOUND", "no such member", member_id=member_id)
     return member_from_row(row)
