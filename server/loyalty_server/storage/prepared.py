@@ -106,7 +106,8 @@ class Prepared:
         compiled = self._sqlite or self._compile(connection.dialect)
         driver = connection.driver()
         # Writes only inside the write transaction: the driver is in autocommit mode otherwise.
-        assert self.returns_rows or driver.in_transaction, "a prepared write outside a transaction"
+        is_read = isinstance(self.statement, Select)
+        assert is_read or driver.in_transaction, "a prepared write outside a transaction"
         values = tuple(
             _bound(parameters, name, fixed, process) for name, fixed, process in compiled.parameters
         )
