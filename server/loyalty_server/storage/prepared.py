@@ -38,6 +38,10 @@ class _CompiledForSqlite:
     keys: tuple[str, ...]  # the row's keys, as `.mappings()` would name them (none for plain DML)
     processors: tuple[tuple[int, Converter], ...]  # (column index, result processor)
 
+    def values_of(self, parameters: dict[str, Any]) -> tuple[Any, ...]:
+        """The driver's values for the placeholders, in order."""
+        return tuple(_bound(parameters, name, fixed, process) for name, fixed, process in self.parameters)
+
 
 class Prepared:
     """One statement with bind parameters (a SELECT, or an INSERT, UPDATE or DELETE with or without
@@ -69,14 +73,8 @@ class Prepared:
             await connection.execute(self.statement, list(rows))
             return
         await connection.share_the_loop()
-        compiled = self._sqlite or self._compile(connection.dialect)
-        driver = connection.driver()
-        assert driver.in_transaction, "a prepared write outside a transaction"
-        values = [
-            tuple(_bound(row, name, fixed, process) for name, fixed, process in compiled.parameters)
-            for row in rows
-        ]
-        driver_executemany(driver, compiled.sql, values)
+        compiled, driver = self._compiled_and_driver(connection)
+        driver_executemany(driver, compiled.sql, [compiled.values_of(row) for row in rows])
 
     async def first(self, connection: AsyncConnection, **parameters: Any) -> Row | None:
         rows = await self.rows(connection, **parameters)
@@ -103,15 +101,18 @@ class Prepared:
         return rows
 
     def _execute(self, connection: LoopConnection, parameters: dict[str, Any]) -> sqlite3.Cursor:
+        compiled, driver = self._compiled_and_driver(connection)
+        return driver_execute(driver, compiled.sql, compiled.values_of(parameters))
+
+    def _compiled_and_driver(
+        self, connection: LoopConnection
+    ) -> tuple[_CompiledForSqlite, sqlite3.Connection]:
         compiled = self._sqlite or self._compile(connection.dialect)
         driver = connection.driver()
         # Writes only inside the write transaction: the driver is in autocommit mode otherwise.
         is_read = isinstance(self.statement, Select)
         assert is_read or driver.in_transaction, "a prepared write outside a transaction"
-        values = tuple(
-            _bound(parameters, name, fixed, process) for name, fixed, process in compiled.parameters
-        )
-        return driver_execute(driver, compiled.sql, values)
+        return compiled, driver
 
     def _compile(self, dialect: Dialect) -> _CompiledForSqlite:
         compiled = self.statement.compile(dialect=dialect, column_keys=self.insert_columns or None)
