@@ -16,8 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_server.storage.prepared import Row
 
 _KEY = "loyalty.locked_account_rows"
 
@@ -25,7 +26,7 @@ _KEY = "loyalty.locked_account_rows"
 @dataclass(slots=True)
 class _Kept:
     scope: Any  # the transaction object the rows belong to (compared by identity)
-    rows: dict[int, RowMapping] = field(default_factory=dict)
+    rows: dict[int, Row] = field(default_factory=dict)
 
 
 def _scope(connection: AsyncConnection) -> Any:
@@ -38,7 +39,7 @@ def _scope(connection: AsyncConnection) -> Any:
     return get_transaction() if get_transaction is not None else None
 
 
-def kept_row(connection: AsyncConnection, account_pk: int) -> RowMapping | None:
+def kept_row(connection: AsyncConnection, account_pk: int) -> Row | None:
     """The row as this transaction last locked or wrote it; None when it must be read."""
     kept: _Kept | None = connection.info.get(_KEY)
     if kept is None or kept.scope is None or kept.scope is not _scope(connection):
@@ -46,7 +47,7 @@ def kept_row(connection: AsyncConnection, account_pk: int) -> RowMapping | None:
     return kept.rows.get(account_pk)
 
 
-def keep_row(connection: AsyncConnection, row: RowMapping) -> None:
+def keep_row(connection: AsyncConnection, row: Row) -> None:
     """Remember a row read under its lock, or returned by a write, in this transaction."""
     scope = _scope(connection)
     if scope is None:

@@ -59,6 +59,7 @@ from loyalty_server.ledger.tables import (
     postings,
     source_balances,
 )
+from loyalty_server.storage.prepared import Prepared
 from loyalty_server.storage.schema import utc_aggregate
 
 POINTS_MAX = 10**12  # one transaction never moves more than this
@@ -159,11 +160,11 @@ class _AccountWrite:
     """An UPDATE of one account row (bind name `account`), also built with RETURNING the whole row."""
 
     plain: Update
-    returning: Update
+    returning: Prepared
 
     @classmethod
     def of(cls, statement: Update) -> _AccountWrite:
-        return cls(statement, statement.returning(*accounts.c))
+        return cls(statement, Prepared(statement.returning(*accounts.c)))
 
 
 # The write path's statements, built once: building a statement and its cache key costs about as
@@ -174,12 +175,41 @@ _LOCK_ACCOUNTS = (
     .order_by(accounts.c.id)  # PostgreSQL sorts before it locks: the rows are locked in id order
     .with_for_update()
 )
+# A write locks one account per currency its rules earn in: a few. Those counts run prepared.
+LOCK_PREPARED_ACCOUNTS_MAX = 4
+_LOCK_N_ACCOUNTS = {
+    count: Prepared(
+        select(accounts)
+        .where(accounts.c.id.in_([bindparam(f"pk{index}") for index in range(count)]))
+        .order_by(accounts.c.id)
+        .with_for_update()
+    )
+    for count in range(1, LOCK_PREPARED_ACCOUNTS_MAX + 1)
+}
 _ACCOUNT_PKS = select(accounts.c.name, accounts.c.id).where(
     accounts.c.tenant_id == bindparam("tenant_id"), accounts.c.name.in_(bindparam("names", expanding=True))
 )
-_INSERT_TRANSACTION = insert(ledger_transactions)
-_INSERT_POSTINGS = insert(postings)
-_INSERT_LOT = insert(lots)
+_INSERT_TRANSACTION = Prepared(
+    insert(ledger_transactions).returning(ledger_transactions.c.id),
+    insert_columns=[column.name for column in ledger_transactions.c if column.name != "id"],
+)
+_INSERT_POSTINGS = Prepared(
+    insert(postings), insert_columns=("tenant_id", "transaction_pk", "account_pk", "amount")
+)
+_INSERT_LOT = Prepared(
+    insert(lots),
+    insert_columns=(
+        "tenant_id",
+        "account_pk",
+        "transaction_pk",
+        "source_id",
+        "amount",
+        "available",
+        "expires_at",
+        "pending_until",
+        "created_at",
+    ),
+)
 _INSERT_DRAWS = insert(lot_draws)
 _TAKE_FROM_LOT = (
     update(lots).where(lots.c.id == bindparam("lot")).values(available=lots.c.available - bindparam("share"))
@@ -220,6 +250,9 @@ _SETTLED_ACCOUNT = _AccountWrite.of(
 )
 
 
+_SOURCE_COLUMNS = ("tenant_id", "account_pk", "source_id", "lifetime_earned", "remaining")
+
+
 def _source_upsert(dialect_insert):  # type: ignore[no-untyped-def]
     """Add to a source's figures, creating its row on first use: one statement, not two."""
     statement = dialect_insert(source_balances)
@@ -232,7 +265,10 @@ def _source_upsert(dialect_insert):  # type: ignore[no-untyped-def]
     )
 
 
-_ADD_TO_SOURCE = {"postgresql": _source_upsert(postgresql.insert), "sqlite": _source_upsert(sqlite.insert)}
+_ADD_TO_SOURCE = {
+    "postgresql": Prepared(_source_upsert(postgresql.insert), insert_columns=_SOURCE_COLUMNS),
+    "sqlite": Prepared(_source_upsert(sqlite.insert), insert_columns=_SOURCE_COLUMNS),
+}
 
 
 def _insert_ignore(connection: AsyncConnection, table, values: dict):  # type: ignore[no-untyped-def]
@@ -319,10 +355,17 @@ async def lock_accounts(connection: AsyncConnection, account_pks: Iterable[int])
     rows = {pk: row for pk in ordered if (row := kept_row(connection, pk)) is not None}
     missing = [pk for pk in ordered if pk not in rows]
     if missing:
-        for row in (await connection.execute(_LOCK_ACCOUNTS, {"account_pks": missing})).mappings():
+        for row in await _locked_rows(connection, missing):
             keep_row(connection, row)
             rows[row["id"]] = row
     return [rows[pk] for pk in ordered]
+
+
+async def _locked_rows(connection: AsyncConnection, account_pks: list[int]) -> Sequence[RowMapping]:
+    prepared = _LOCK_N_ACCOUNTS.get(len(account_pks))
+    if prepared is None:
+        return list((await connection.execute(_LOCK_ACCOUNTS, {"account_pks": account_pks})).mappings())
+    return await prepared.rows(connection, **{f"pk{index}": pk for index, pk in enumerate(account_pks)})
 
 
 async def lock_account(connection: AsyncConnection, account_pk: int) -> RowMapping:
@@ -333,7 +376,8 @@ async def lock_account(connection: AsyncConnection, account_pk: int) -> RowMappi
 async def _update_account(connection: AsyncConnection, write: _AccountWrite, values: dict[str, Any]) -> None:
     """Write a locked account row and keep the row it left (SQLite before 3.35 cannot return it)."""
     if connection.dialect.update_returning:
-        keep_row(connection, (await connection.execute(write.returning, values)).mappings().one())
+        (row,) = await write.returning.rows(connection, **values)
+        keep_row(connection, row)
         return
     await connection.execute(write.plain, values)
     forget_row(connection, values["account"])
@@ -367,9 +411,9 @@ async def _insert_transaction(
     assert sum(amount for _, amount in legs) == 0, f"unbalanced transaction: {legs}"
     assert all(amount != 0 for _, amount in legs)
     transaction_id = new_transaction_id()
-    result = await connection.execute(
-        _INSERT_TRANSACTION,
-        {
+    inserted = await _INSERT_TRANSACTION.rows(
+        connection,
+        **{
             "tenant_id": member.tenant_id,
             "transaction_id": transaction_id,
             "type": kind,
@@ -390,9 +434,9 @@ async def _insert_transaction(
             "created_at": now,
         },
     )
-    transaction_pk = result.inserted_primary_key[0]
-    await connection.execute(
-        _INSERT_POSTINGS,
+    transaction_pk = inserted[0]["id"]
+    await _INSERT_POSTINGS.run_many(
+        connection,
         [
             {
                 "tenant_id": member.tenant_id,
@@ -474,7 +518,7 @@ async def _add_to_sources(
         for source_id, (earned, remaining) in changes.items()
     ]
     if rows:
-        await connection.execute(_ADD_TO_SOURCE[connection.dialect.name], rows)
+        await _ADD_TO_SOURCE[connection.dialect.name].run_many(connection, rows)
 
 
 def _add_change(changes: dict[str, tuple[int, int]], source_id: str, *, earned: int, remaining: int) -> None:
@@ -518,9 +562,9 @@ async def _new_lot(
 ) -> tuple[str, dt.datetime | None, dt.datetime | None]:
     """Insert the lot; returns its source, expiry and pending end."""
     pending_until = piece.pending_until if piece.pending_until and piece.pending_until > now else None
-    await connection.execute(
-        _INSERT_LOT,
-        {
+    await _INSERT_LOT.run(
+        connection,
+        **{
             "tenant_id": tenant_id,
             "account_pk": account_pk,
             "transaction_pk": transaction_pk,
