@@ -23,6 +23,7 @@ from loyalty_server.ledger.reversals import left_to_reverse, reverse_transaction
 from loyalty_server.ledger.tables import ledger_transactions
 from loyalty_server.ledger.tiers import earn_multiplier_percent, effective_tier_id
 from loyalty_server.program.model import Program
+from loyalty_server.storage.prepared import Prepared
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +39,13 @@ def multiplier_of(program: Program, member: Member) -> Multiplier:
     return Multiplier(earn_multiplier_percent(program, member), effective_tier_id(program, member))
 
 
-# Statements built once (see members._MEMBER); bind names in the UPDATE avoid column names.
-_USAGE_ALL = (
+# Statements prepared once (storage/prepared.py): every activity and purchase runs them.
+_USAGE = (
     select(
         rule_awards.c.rule_id,
         rule_awards.c.local_day,
-        func.sum(rule_awards.c.points),
-        func.sum(case((rule_awards.c.points > 0, 1), else_=0)),
+        func.sum(rule_awards.c.points).label("points"),
+        func.sum(case((rule_awards.c.points > 0, 1), else_=0)).label("awards"),
     )
     .where(
         rule_awards.c.member_pk == bindparam("member_pk"),
@@ -53,11 +54,15 @@ _USAGE_ALL = (
     )
     .group_by(rule_awards.c.rule_id, rule_awards.c.local_day)
 )
-_USAGE_EXCEPT = _USAGE_ALL.where(rule_awards.c.origin_key != bindparam("exclude_origin"))
-_AWARDS_OF = select(rule_awards.c.rule_id, rule_awards.c.points).where(
-    rule_awards.c.member_pk == bindparam("member_pk"), rule_awards.c.origin_key == bindparam("origin_key")
+_USAGE_ALL = Prepared(_USAGE)
+_USAGE_EXCEPT = Prepared(_USAGE.where(rule_awards.c.origin_key != bindparam("exclude_origin")))
+_AWARDS_OF = Prepared(
+    select(rule_awards.c.rule_id, rule_awards.c.points).where(
+        rule_awards.c.member_pk == bindparam("member_pk"),
+        rule_awards.c.origin_key == bindparam("origin_key"),
+    )
 )
-_UPDATE_AWARD = (
+_UPDATE_AWARD = Prepared(  # bind names other than the columns' (SQLAlchemy reserves those)
     update(rule_awards)
     .where(
         rule_awards.c.member_pk == bindparam("b_member_pk"),
@@ -66,7 +71,10 @@ _UPDATE_AWARD = (
     )
     .values(points=bindparam("b_points"), local_day=bindparam("b_day", type_=rule_awards.c.local_day.type))
 )
-_INSERT_AWARD = insert(rule_awards)
+_INSERT_AWARD = Prepared(
+    insert(rule_awards),
+    insert_columns=("tenant_id", "member_pk", "rule_id", "origin_key", "local_day", "points"),
+)
 
 
 async def load_usage(
@@ -80,16 +88,19 @@ async def load_usage(
     those of `exclude_origin` (None: a new origin, which has none)."""
     values = {"member_pk": member_pk, "first_day": window[0], "end_day": window[1]}
     if exclude_origin is None:
-        rows = (await connection.execute(_USAGE_ALL, values)).all()
+        rows = await _USAGE_ALL.rows(connection, **values)
     else:
-        rows = (await connection.execute(_USAGE_EXCEPT, {**values, "exclude_origin": exclude_origin})).all()
-    return Usage({(rule_id, day): (int(points), int(awards)) for rule_id, day, points, awards in rows})
+        rows = await _USAGE_EXCEPT.rows(connection, **values, exclude_origin=exclude_origin)
+    # int(): PostgreSQL sums to a Decimal.
+    return Usage(
+        {(row["rule_id"], row["local_day"]): (int(row["points"]), int(row["awards"])) for row in rows}
+    )
 
 
 async def awards_of(connection: AsyncConnection, member_pk: int, origin_key: str) -> dict[str, int]:
     """What each rule currently awards this origin."""
-    rows = await connection.execute(_AWARDS_OF, {"member_pk": member_pk, "origin_key": origin_key})
-    return {rule_id: int(points) for rule_id, points in rows.all()}
+    rows = await _AWARDS_OF.rows(connection, member_pk=member_pk, origin_key=origin_key)
+    return {row["rule_id"]: int(row["points"]) for row in rows}
 
 
 async def store_award(
@@ -103,8 +114,7 @@ async def store_award(
         "b_points": points,
         "b_day": day,
     }
-    result = await connection.execute(_UPDATE_AWARD, values)
-    if result.rowcount == 0:
+    if await _UPDATE_AWARD.run(connection, **values) == 0:
         await insert_award(connection, member, origin_key, rule_id, day, points)
 
 
@@ -121,7 +131,7 @@ async def insert_award(
         "local_day": day,
         "points": points,
     }
-    await connection.execute(_INSERT_AWARD, values)
+    await _INSERT_AWARD.run(connection, **values)
 
 
 async def post_rule_change(

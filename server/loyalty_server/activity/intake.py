@@ -15,7 +15,6 @@ import hashlib
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty.v1 import activity_pb2, subscription_pb2
@@ -38,6 +37,7 @@ from loyalty_server.ledger.members import Member, event_member
 from loyalty_server.ledger.operations import Ledger
 from loyalty_server.program.model import Program
 from loyalty_server.storage.engine import write_transaction
+from loyalty_server.storage.prepared import Prepared, Row
 
 Op = activity_pb2.ActivityOperation
 Outcome = activity_pb2.ActivityOutcome
@@ -50,15 +50,23 @@ OPERATION_NAMES = {
 }
 INACTIVE_REASONS = frozenset({"MEMBER_DEACTIVATED", "MEMBER_ERASED"})  # lock_member refusals
 
-# The create path's statements, built once (see members._MEMBER).
-_FIND_ACTIVITY = select(activities).where(
-    activities.c.tenant_id == bindparam("tenant_id"),
-    activities.c.client_id == bindparam("client_id"),
-    activities.c.member_pk == bindparam("member_pk"),
-    activities.c.activity_id == bindparam("activity_id"),
+# The create path's statements, prepared once (storage/prepared.py).
+_FIND_ACTIVITY = Prepared(
+    select(activities).where(
+        activities.c.tenant_id == bindparam("tenant_id"),
+        activities.c.client_id == bindparam("client_id"),
+        activities.c.member_pk == bindparam("member_pk"),
+        activities.c.activity_id == bindparam("activity_id"),
+    )
 )
-_INSERT_ACTIVITY = insert(activities)
-_INSERT_READING = insert(health_readings)
+_INSERT_ACTIVITY = Prepared(
+    insert(activities).returning(activities.c.id),
+    insert_columns=[column.name for column in activities.c if column.name != "id"],
+)
+_INSERT_READING = Prepared(
+    insert(health_readings),
+    insert_columns=("activity_pk", "tenant_id", "member_pk", "value", "purge_at"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,9 +207,9 @@ class ActivityIntake:
         # Scored before the row is written, so that it is written with its points. A new activity
         # has no awards yet (its key, from its row id, is new), so its usage is all the member's.
         results = await self._results(connection, program, member, checked, exclude_origin=None)
-        inserted = await connection.execute(
-            _INSERT_ACTIVITY,
-            {
+        (inserted,) = await _INSERT_ACTIVITY.rows(
+            connection,
+            **{
                 "tenant_id": member.tenant_id,
                 "member_pk": member.pk,
                 "client_id": item.client_id,
@@ -221,7 +229,7 @@ class ActivityIntake:
                 "updated_at": now,
             },
         )
-        activity_pk = inserted.inserted_primary_key[0]
+        activity_pk = inserted["id"]
         key = origin_key(activity_pk)
         applied = await self._post(connection, program, member, item, key, checked, results, None)
         await self._store_reading(connection, program, member, activity_pk, item.data, now)
@@ -371,9 +379,9 @@ class ActivityIntake:
         days = program.activity.health_data_retention_days
         if days <= 0:
             return
-        await connection.execute(
-            _INSERT_READING,
-            {
+        await _INSERT_READING.run(
+            connection,
+            **{
                 "activity_pk": activity_pk,
                 "tenant_id": member.tenant_id,
                 "member_pk": member.pk,
@@ -409,21 +417,21 @@ class ActivityIntake:
 
 async def find_activity(
     connection: AsyncConnection, member: Member, client_id: str, activity_id: str
-) -> RowMapping | None:
+) -> Row | None:
     values = {
         "tenant_id": member.tenant_id,
         "client_id": client_id,
         "member_pk": member.pk,
         "activity_id": activity_id,
     }
-    return (await connection.execute(_FIND_ACTIVITY, values)).mappings().first()
+    return await _FIND_ACTIVITY.first(connection, **values)
 
 
 def _total(results: dict[str, engine_rules.RuleResult]) -> int:
     return sum(result.points for result in results.values())
 
 
-async def _existing(connection: AsyncConnection, member: Member, item: ActivityItem) -> RowMapping:
+async def _existing(connection: AsyncConnection, member: Member, item: ActivityItem) -> Row:
     row = await find_activity(connection, member, item.client_id, item.data.id)
     if row is None:
         raise ActivityProblem(Reason.ACTIVITY_ERROR_REASON_NOT_FOUND, "no activity with this id was created")

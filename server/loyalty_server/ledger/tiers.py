@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty.v1 import common_pb2, subscription_pb2
@@ -48,6 +47,7 @@ from loyalty_server.ledger.tier_rules import (
 from loyalty_server.program.model import Program
 from loyalty_server.program.model import Tiers as TierSettings
 from loyalty_server.storage.engine import write_transaction
+from loyalty_server.storage.prepared import Prepared, Row
 
 if TYPE_CHECKING:
     from loyalty_server.ledger.operations import Ledger
@@ -90,15 +90,17 @@ def effective_tier_id(program: Program, member: Member) -> str:
 _STATE_ROW = select(*_STATE_COLUMNS, members.c.tier_review_at, members.c.status).where(
     members.c.id == bindparam("member_pk")
 )
-_STATE_ROW_FOR_UPDATE = _STATE_ROW.with_for_update()
+_STATE = Prepared(_STATE_ROW)
+_STATE_FOR_UPDATE = Prepared(_STATE_ROW.with_for_update())
 
 
-async def _state_row(connection: AsyncConnection, member_pk: int, *, lock: bool) -> RowMapping:
-    query = _STATE_ROW_FOR_UPDATE if lock else _STATE_ROW
-    return (await connection.execute(query, {"member_pk": member_pk})).mappings().one()
+async def _state_row(connection: AsyncConnection, member_pk: int, *, lock: bool) -> Row:
+    query = _STATE_FOR_UPDATE if lock else _STATE
+    (row,) = await query.rows(connection, member_pk=member_pk)
+    return row
 
 
-def _state_of(row: RowMapping) -> TierState:
+def _state_of(row: Row) -> TierState:
     return TierState(
         tier_id=row["tier_id"],
         tier_since=row["tier_since"],
@@ -111,12 +113,14 @@ def _state_of(row: RowMapping) -> TierState:
 
 # The window's qualifying points and its oldest day with points, in one read of at most
 # `qualifying_window_days` rows (built once, see members._MEMBER).
-_WINDOW = select(
-    func.coalesce(func.sum(qualifying_points.c.points), 0),
-    func.min(case((qualifying_points.c.points > 0, qualifying_points.c.day))),
-).where(
-    qualifying_points.c.member_pk == bindparam("member_pk"),
-    qualifying_points.c.day >= bindparam("first_day"),
+_WINDOW = Prepared(
+    select(
+        func.coalesce(func.sum(qualifying_points.c.points), 0).label("points"),
+        func.min(case((qualifying_points.c.points > 0, qualifying_points.c.day))).label("oldest_day"),
+    ).where(
+        qualifying_points.c.member_pk == bindparam("member_pk"),
+        qualifying_points.c.day >= bindparam("first_day"),
+    )
 )
 
 
@@ -125,10 +129,8 @@ async def _window(
 ) -> tuple[int, dt.date | None]:
     """The window's qualifying points and its oldest day with points (None: no such day)."""
     first_day = tier_rules.window_first_day(tiers, now)
-    points, oldest = (
-        await connection.execute(_WINDOW, {"member_pk": member_pk, "first_day": first_day})
-    ).one()
-    return int(points), oldest  # PostgreSQL sums to a Decimal
+    (row,) = await _WINDOW.rows(connection, member_pk=member_pk, first_day=first_day)
+    return int(row["points"]), row["oldest_day"]  # PostgreSQL sums to a Decimal
 
 
 async def window_points(
@@ -147,9 +149,10 @@ def _qualifying_upsert(dialect_insert):  # type: ignore[no-untyped-def]
 
 
 # Points added to a day: one statement whether or not the day has its row yet.
+_QUALIFYING_COLUMNS = ("tenant_id", "member_pk", "day", "points")
 _ADD_QUALIFYING = {
-    "postgresql": _qualifying_upsert(postgresql.insert),
-    "sqlite": _qualifying_upsert(sqlite.insert),
+    "postgresql": Prepared(_qualifying_upsert(postgresql.insert), insert_columns=_QUALIFYING_COLUMNS),
+    "sqlite": Prepared(_qualifying_upsert(sqlite.insert), insert_columns=_QUALIFYING_COLUMNS),
 }
 
 
@@ -158,7 +161,7 @@ async def _add_points(connection: AsyncConnection, member: Member, day: dt.date,
     Never below zero: a reversal of an earn booked before tiers were counted has nothing to undo."""
     if delta > 0:  # a day's points are never below zero, so adding needs no floor: one upsert
         values = {"tenant_id": member.tenant_id, "member_pk": member.pk, "day": day, "points": delta}
-        await connection.execute(_ADD_QUALIFYING[connection.dialect.name], values)
+        await _ADD_QUALIFYING[connection.dialect.name].run(connection, **values)
         return
     where = (qualifying_points.c.member_pk == member.pk, qualifying_points.c.day == day)
     current = (await connection.execute(select(qualifying_points.c.points).where(*where))).scalar()
@@ -179,7 +182,7 @@ async def _add_points(connection: AsyncConnection, member: Member, day: dt.date,
 async def _store(
     connection: AsyncConnection,
     member: Member,
-    row: RowMapping,
+    row: Row,
     state: TierState,
     tiers: TierSettings,
     now: dt.datetime,
@@ -251,7 +254,7 @@ async def _commit_evaluation(
     clock: Clock,
     tiers: TierSettings,
     member: Member,
-    row: RowMapping,
+    row: Row,
     evaluation: Evaluation,
     request_id: str,
     oldest_day: dt.date | None,
@@ -273,7 +276,7 @@ async def _evaluate(
     clock: Clock,
     program: Program,
     member: Member,
-    row: RowMapping,  # the member's tier columns, read under its lock
+    row: Row,  # the member's tier columns, read under its lock
     request_id: str,
 ) -> None:
     now = clock.now()
