@@ -29,6 +29,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--duration-s", type=float, default=10.0, help="measured seconds per load")
     parser.add_argument("--warmup-s", type=float, default=2.0, help="unmeasured seconds before each")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="saturation loads per scenario and server, taking turns"
+    )
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--processes", type=int, default=1, help="load generator processes")
     parser.add_argument("--subscribers", type=int, default=100)
@@ -52,7 +55,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     if args.quick:
-        args.duration_s, args.warmup_s, args.members, args.subscribers = 1.0, 0.5, 20, 5
+        args.duration_s, args.warmup_s, args.members, args.subscribers, args.rounds = 1.0, 0.5, 20, 5, 1
         args.stream_events_per_s, args.scale_members, args.scale_postings = 50.0, 2000, 20000
     run_root = Path(args.run_dir or tempfile.mkdtemp(prefix="loyalty-bench-"))
     results: list[Measurement] = []
@@ -63,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             postgres_url=args.postgres_url,
             duration_s=args.duration_s,
             warmup_s=args.warmup_s,
+            rounds=args.rounds,
             members=args.members,
             processes=args.processes,
             subscribers=args.subscribers,

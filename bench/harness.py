@@ -1,8 +1,13 @@
 """One benchmark run on one database: the baseline and the engine under the same loads.
 
 For each unary scenario: a closed loop finds the saturation rate, then an open loop at half that rate
-measures the latency a caller sees with headroom. The baseline (no-op servicers, same stack) runs the
-same scenarios first, on the same database and token, so every engine figure has its ratio.
+measures the latency a caller sees with headroom. The baseline (no-op servicers, same stack) serves
+the same scenarios on the same database and token, so every engine figure has its ratio.
+
+Both servers run side by side and the saturation loads take turns, round after round (engine then
+baseline, then the other way round): on a shared VM the machine's speed drifts by 10-20 % over a
+minute, and measuring one server after the other would put that drift into the ratio. Each figure
+is the round with the median throughput; every round's throughput is in the JSON.
 """
 
 from __future__ import annotations
@@ -10,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import setup
-from bench.loadgen import Load, LoadGenerator, percentile_ms
+from bench.loadgen import Load, LoadGenerator, Sample, percentile_ms
 from bench.process import ServerProcess
 from bench.requests import RequestSpec
 from bench.streams import events_written, run_streams
@@ -56,6 +62,7 @@ class Options:
     postgres_url: str
     duration_s: float = 10.0
     warmup_s: float = 2.0
+    rounds: int = 3  # saturation loads per scenario and server, taking turns (see the module notes)
     members: int = 1000
     processes: int = 1  # load generator processes (the server has the other core)
     subscribers: int = 100
@@ -85,6 +92,7 @@ class Measurement:
     errors: dict[str, int] = field(default_factory=dict)
     server_rss_mb: float = float("nan")
     server_cpu_s_per_1k: float = float("nan")  # server CPU seconds per 1000 calls, at saturation
+    round_throughputs: list[float] = field(default_factory=list)  # every round's, in run order
 
 
 def run_database(options: Options) -> list[Measurement]:
@@ -137,7 +145,13 @@ def _run_scale(generator: LoadGenerator, options: Options) -> Measurement:
             )
             spec = RequestSpec("get_balance", "scale", tuple(loaded.sample_member_ids))
             metadata = (("authorization", f"Bearer {token}"),)
-            return _measure(generator, scale_options, server, scenario, spec, metadata, "engine")
+            rounds = [
+                _saturate(
+                    generator, scale_options, server, scenario, _phase(spec, f"saturated-{index}"), metadata
+                )
+                for index in range(options.rounds)
+            ]
+            return _measure(generator, scale_options, server, scenario, spec, metadata, "engine", rounds)
     finally:
         setup.drop_database(options.postgres_url, database)
 
@@ -157,43 +171,72 @@ def _server(options: Options, database: setup.Database, mode: str, label: str) -
 def _run_on(
     generator: LoadGenerator, options: Options, database: setup.Database, data_dir: Path
 ) -> list[Measurement]:
-    """The engine first (it also makes the token and the members), then the baseline on the same
-    database with the same token: the no-op servicers cannot enroll anyone."""
+    """The engine makes the token and the members (the no-op servicers cannot enroll anyone), then
+    both servers take turns under the same loads."""
     run_id = uuid.uuid4().hex[:8]
     client_id, secret = setup.create_service_account(database.url, data_dir, PROGRAM)
     chosen = [s for s in SCENARIOS if not options.scenarios or s.name in options.scenarios]
     results: list[Measurement] = []
-    with _server(options, database, "engine", "engine") as server:
-        token = asyncio.run(setup.access_token(server.target, client_id, secret))
-        member_ids = tuple(asyncio.run(setup.enroll_members(server.target, token, options.members, run_id)))
+    with (
+        _server(options, database, "engine", "engine") as engine,
+        _server(options, database, "noop", "baseline") as baseline,
+    ):
+        token = asyncio.run(setup.access_token(engine.target, client_id, secret))
+        member_ids = tuple(asyncio.run(setup.enroll_members(engine.target, token, options.members, run_id)))
         metadata = (("authorization", f"Bearer {token}"),)
-        results += _measure_all(generator, options, server, chosen, member_ids, metadata, "engine", run_id)
+        servers = {"engine": engine, "baseline": baseline}
+        rounds = _saturation_rounds(generator, options, servers, chosen, member_ids, metadata, run_id)
+        for scenario in chosen:
+            for mode in ("baseline", "engine"):
+                spec = _spec(scenario, mode, member_ids, run_id)
+                samples = rounds[(scenario.name, mode)]
+                server = servers[mode]
+                results.append(_measure(generator, options, server, scenario, spec, metadata, mode, samples))
+                _print(results[-1])
         if options.streams:
             for per_message in options.stream_batches:
-                results.append(_measure_streams(generator, options, server, metadata, run_id, per_message))
+                results.append(_measure_streams(generator, options, engine, metadata, run_id, per_message))
                 _print(results[-1])
-    with _server(options, database, "noop", "baseline") as server:
-        results += _measure_all(generator, options, server, chosen, member_ids, metadata, "baseline", run_id)
-    order = {scenario.name: index for index, scenario in enumerate(chosen)}
-    return sorted(results, key=lambda m: (order.get(m.scenario, len(order)), m.mode != "baseline"))
+    return results
 
 
-def _measure_all(
+@dataclass(frozen=True)
+class _Saturated:
+    """One closed-loop load at saturation, and the server CPU it took."""
+
+    result: Sample
+    cpu_s: float
+
+    @property
+    def calls_per_s(self) -> float:
+        return self.result.ok / self.result.window_s
+
+
+def _saturation_rounds(
     generator: LoadGenerator,
     options: Options,
-    server: ServerProcess,
+    servers: dict[str, ServerProcess],
     scenarios: list[Scenario],
     member_ids: tuple[str, ...],
     metadata: tuple[tuple[str, str], ...],
-    mode: str,
     run_id: str,
-) -> list[Measurement]:
-    measured = []
-    for scenario in scenarios:
-        spec = RequestSpec(scenario.kind, f"{run_id}-{mode}-{scenario.kind}", member_ids, scenario.batch)
-        measured.append(_measure(generator, options, server, scenario, spec, metadata, mode))
-        _print(measured[-1])
-    return measured
+) -> dict[tuple[str, str], list[_Saturated]]:
+    """Every scenario at saturation on both servers, `options.rounds` times, taking turns."""
+    assert options.rounds >= 1
+    rounds: dict[tuple[str, str], list[_Saturated]] = {}
+    for round_index in range(options.rounds):
+        modes = ("engine", "baseline") if round_index % 2 == 0 else ("baseline", "engine")
+        for scenario in scenarios:
+            for mode in modes:
+                spec = _phase(_spec(scenario, mode, member_ids, run_id), f"saturated-{round_index}")
+                sample = _saturate(generator, options, servers[mode], scenario, spec, metadata)
+                rounds.setdefault((scenario.name, mode), []).append(sample)
+                print(
+                    f"  round {round_index + 1}/{options.rounds} {mode:8} {scenario.name:22}"
+                    f" {sample.calls_per_s * scenario.batch:10.0f} {scenario.unit}",
+                    flush=True,
+                )
+    return rounds
 
 
 def _load(
@@ -217,6 +260,19 @@ def _load(
     )
 
 
+def _saturate(
+    generator: LoadGenerator,
+    options: Options,
+    server: ServerProcess,
+    scenario: Scenario,
+    spec: RequestSpec,
+    metadata: tuple[tuple[str, str], ...],
+) -> _Saturated:
+    cpu_before = server.cpu_s()
+    result = generator.run(_load(options, server, scenario, spec, metadata))
+    return _Saturated(result, server.cpu_s() - cpu_before)
+
+
 def _measure(
     generator: LoadGenerator,
     options: Options,
@@ -225,23 +281,27 @@ def _measure(
     spec: RequestSpec,
     metadata: tuple[tuple[str, str], ...],
     mode: str,
+    rounds: list[_Saturated],
 ) -> Measurement:
-    cpu_before = server.cpu_s()
-    saturated = generator.run(_load(options, server, scenario, _phase(spec, "saturated"), metadata))
-    cpu_used = server.cpu_s() - cpu_before
-    calls_per_s = saturated.ok / saturated.window_s
-    half_rate = max(1.0, calls_per_s / 2)
+    """The figures of the round with the median throughput, then latency at half that rate."""
+    median = sorted(rounds, key=lambda sample: sample.calls_per_s)[(len(rounds) - 1) // 2]
+    saturated = median.result
+    half_rate = max(1.0, median.calls_per_s / 2)
     half = generator.run(_load(options, server, scenario, _phase(spec, "half"), metadata, rate=half_rate))
-    errors = {code: n for code, n in (saturated.codes + half.codes).items() if code != "OK"}
-    if saturated.dropped or half.dropped:
-        errors["DROPPED"] = saturated.dropped + half.dropped
-    total_calls = sum(saturated.codes.values())
+    codes = Counter(half.codes)
+    dropped = half.dropped
+    for sample in rounds:
+        codes.update(sample.result.codes)
+        dropped += sample.result.dropped
+    errors = {code: n for code, n in codes.items() if code != "OK"}
+    if dropped:
+        errors["DROPPED"] = dropped
     return Measurement(
         database=options.database,
         scenario=scenario.name,
         mode=mode,
         unit=scenario.unit,
-        throughput=calls_per_s * scenario.batch,
+        throughput=median.calls_per_s * scenario.batch,
         p50_ms=percentile_ms(saturated.latencies_us, 0.50),
         p99_ms=percentile_ms(saturated.latencies_us, 0.99),
         half_rate=half.ok / half.window_s * scenario.batch,
@@ -249,8 +309,13 @@ def _measure(
         half_p99_ms=percentile_ms(half.latencies_us, 0.99),
         errors=errors,
         server_rss_mb=server.rss_mb(),
-        server_cpu_s_per_1k=cpu_used / max(1, total_calls) * 1000,
+        server_cpu_s_per_1k=median.cpu_s / max(1, sum(saturated.codes.values())) * 1000,
+        round_throughputs=[sample.calls_per_s * scenario.batch for sample in rounds],
     )
+
+
+def _spec(scenario: Scenario, mode: str, member_ids: tuple[str, ...], run_id: str) -> RequestSpec:
+    return RequestSpec(scenario.kind, f"{run_id}-{mode}-{scenario.kind}", member_ids, scenario.batch)
 
 
 def _phase(spec: RequestSpec, phase: str) -> RequestSpec:

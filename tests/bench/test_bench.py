@@ -64,6 +64,7 @@ def test_a_tiny_run_measures_engine_and_baseline_without_errors(
         postgres_url=PG_URL,
         duration_s=0.6,
         warmup_s=0.2,
+        rounds=2,  # the servers take turns: engine first, then baseline first
         members=10,
         subscribers=3,
         stream_events_per_s=20.0,
@@ -79,5 +80,9 @@ def test_a_tiny_run_measures_engine_and_baseline_without_errors(
     for m in results:
         assert m.errors == {}, (m.scenario, m.mode, m.errors)
         assert m.throughput > 0, (m.scenario, m.mode)
+        if not m.scenario.startswith("Streams"):
+            assert len(m.round_throughputs) == 2, (m.scenario, m.mode)
+            assert m.throughput in m.round_throughputs  # the median round's (the lower of two)
+            assert m.throughput == min(m.round_throughputs)
     report.write_json(tmp_path / "results.json", results, report.verdicts(results), {"ci": IN_CI})
     assert '"targets"' in (tmp_path / "results.json").read_text()
