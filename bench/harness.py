@@ -13,6 +13,7 @@ is the round with the median throughput; every round's throughput is in the JSON
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import uuid
 from collections import Counter
@@ -103,20 +104,30 @@ def run_database(options: Options) -> list[Measurement]:
         if options.database == "sqlite"
         else setup.postgres_database(options.postgres_url)
     )
-    with LoadGenerator(options.processes) as generator:
+    with LoadGenerator(options.processes) as generator, contextlib.ExitStack() as scale_stack:
+        # The big database first: its server then takes its turns in the same rounds as the others,
+        # so "vs 1,000 members" compares figures measured minutes apart, not a quarter of an hour.
+        scale = [_scale_contestant(options, scale_stack)] if options.scale_members else []
         try:
-            results = _run_on(generator, options, database, data_dir)
+            return _run_on(generator, options, database, data_dir, scale)
         finally:
             setup.drop_database(options.postgres_url, database)
-        if options.scale_members:
-            results.append(_run_scale(generator, options))
-            _print(results[-1])
-    return results
 
 
-def _run_scale(generator: LoadGenerator, options: Options) -> Measurement:
+@dataclass(frozen=True)
+class _Contestant:
+    """One scenario on one server: what the rounds measure in turn."""
+
+    scenario: Scenario
+    mode: str  # "engine" or "baseline"
+    server: ServerProcess
+    spec: RequestSpec
+    metadata: tuple[tuple[str, str], ...]
+
+
+def _scale_contestant(options: Options, stack: contextlib.ExitStack) -> _Contestant:
     """GetBalance with a big database: members and postings bulk-loaded, then the same load as at
-    1,000 members, over members spread across the whole range."""
+    1,000 members, over members spread across the whole range. Its server runs until `stack` ends."""
     from bench.scale_load import load
 
     scale_dir = options.run_dir / "scale"
@@ -126,34 +137,27 @@ def _run_scale(generator: LoadGenerator, options: Options) -> Measurement:
         if options.database == "sqlite"
         else setup.postgres_database(options.postgres_url)
     )
-    try:
-        loaded = asyncio.run(
-            load(
-                database.url,
-                members=options.scale_members,
-                postings=options.scale_postings,
-                program_path=PROGRAM,
-            )
+    stack.callback(setup.drop_database, options.postgres_url, database)
+    loaded = asyncio.run(
+        load(
+            database.url, members=options.scale_members, postings=options.scale_postings, program_path=PROGRAM
         )
-        print(f"  loaded: {loaded.summary()}", flush=True)
-        client_id, secret = setup.create_service_account(database.url, scale_dir / "data", PROGRAM)
-        scale_options = dataclasses.replace(options, run_dir=scale_dir)
-        with _server(scale_options, database, "engine", "scale") as server:
-            token = asyncio.run(setup.access_token(server.target, client_id, secret))
-            scenario = dataclasses.replace(
-                SCENARIOS[0], name=f"GetBalance @ {loaded.members:,} members, {loaded.postings:,} postings"
-            )
-            spec = RequestSpec("get_balance", "scale", tuple(loaded.sample_member_ids))
-            metadata = (("authorization", f"Bearer {token}"),)
-            rounds = [
-                _saturate(
-                    generator, scale_options, server, scenario, _phase(spec, f"saturated-{index}"), metadata
-                )
-                for index in range(options.rounds)
-            ]
-            return _measure(generator, scale_options, server, scenario, spec, metadata, "engine", rounds)
-    finally:
-        setup.drop_database(options.postgres_url, database)
+    )
+    print(f"  loaded: {loaded.summary()}", flush=True)
+    client_id, secret = setup.create_service_account(database.url, scale_dir / "data", PROGRAM)
+    server = stack.enter_context(
+        _server(dataclasses.replace(options, run_dir=scale_dir), database, "engine", "scale")
+    )
+    token = asyncio.run(setup.access_token(server.target, client_id, secret))
+    return _Contestant(
+        scenario=dataclasses.replace(
+            SCENARIOS[0], name=f"GetBalance @ {loaded.members:,} members, {loaded.postings:,} postings"
+        ),
+        mode="engine",
+        server=server,
+        spec=RequestSpec("get_balance", "scale", tuple(loaded.sample_member_ids)),
+        metadata=(("authorization", f"Bearer {token}"),),
+    )
 
 
 def _server(options: Options, database: setup.Database, mode: str, label: str) -> ServerProcess:
@@ -169,14 +173,17 @@ def _server(options: Options, database: setup.Database, mode: str, label: str) -
 
 
 def _run_on(
-    generator: LoadGenerator, options: Options, database: setup.Database, data_dir: Path
+    generator: LoadGenerator,
+    options: Options,
+    database: setup.Database,
+    data_dir: Path,
+    extra: list[_Contestant],
 ) -> list[Measurement]:
     """The engine makes the token and the members (the no-op servicers cannot enroll anyone), then
-    both servers take turns under the same loads."""
+    both servers (and the `extra` ones) take turns under the same loads."""
     run_id = uuid.uuid4().hex[:8]
     client_id, secret = setup.create_service_account(database.url, data_dir, PROGRAM)
     chosen = [s for s in SCENARIOS if not options.scenarios or s.name in options.scenarios]
-    results: list[Measurement] = []
     with (
         _server(options, database, "engine", "engine") as engine,
         _server(options, database, "noop", "baseline") as baseline,
@@ -184,19 +191,20 @@ def _run_on(
         token = asyncio.run(setup.access_token(engine.target, client_id, secret))
         member_ids = tuple(asyncio.run(setup.enroll_members(engine.target, token, options.members, run_id)))
         metadata = (("authorization", f"Bearer {token}"),)
-        servers = {"engine": engine, "baseline": baseline}
-        rounds = _saturation_rounds(generator, options, servers, chosen, member_ids, metadata, run_id)
-        for scenario in chosen:
-            for mode in ("baseline", "engine"):
-                spec = _spec(scenario, mode, member_ids, run_id)
-                samples = rounds[(scenario.name, mode)]
-                server = servers[mode]
-                results.append(_measure(generator, options, server, scenario, spec, metadata, mode, samples))
-                _print(results[-1])
+        servers = {"baseline": baseline, "engine": engine}
+        contestants = [
+            _Contestant(scenario, mode, server, _spec(scenario, mode, member_ids, run_id), metadata)
+            for scenario in chosen
+            for mode, server in servers.items()
+        ]
+        rounds = _saturation_rounds(generator, options, contestants + extra)
+        results = [_measure(generator, options, c, rounds[index]) for index, c in enumerate(contestants)]
         if options.streams:
             for per_message in options.stream_batches:
                 results.append(_measure_streams(generator, options, engine, metadata, run_id, per_message))
                 _print(results[-1])
+        offset = len(contestants)
+        results += [_measure(generator, options, c, rounds[offset + i]) for i, c in enumerate(extra)]
     return results
 
 
@@ -213,29 +221,24 @@ class _Saturated:
 
 
 def _saturation_rounds(
-    generator: LoadGenerator,
-    options: Options,
-    servers: dict[str, ServerProcess],
-    scenarios: list[Scenario],
-    member_ids: tuple[str, ...],
-    metadata: tuple[tuple[str, str], ...],
-    run_id: str,
-) -> dict[tuple[str, str], list[_Saturated]]:
-    """Every scenario at saturation on both servers, `options.rounds` times, taking turns."""
+    generator: LoadGenerator, options: Options, contestants: list[_Contestant]
+) -> list[list[_Saturated]]:
+    """Each contestant at saturation `options.rounds` times, all taking turns: in list order, then in
+    reverse order, and so on (so neither server always goes first). Per contestant, in run order."""
     assert options.rounds >= 1
-    rounds: dict[tuple[str, str], list[_Saturated]] = {}
+    rounds: list[list[_Saturated]] = [[] for _ in contestants]
     for round_index in range(options.rounds):
-        modes = ("engine", "baseline") if round_index % 2 == 0 else ("baseline", "engine")
-        for scenario in scenarios:
-            for mode in modes:
-                spec = _phase(_spec(scenario, mode, member_ids, run_id), f"saturated-{round_index}")
-                sample = _saturate(generator, options, servers[mode], scenario, spec, metadata)
-                rounds.setdefault((scenario.name, mode), []).append(sample)
-                print(
-                    f"  round {round_index + 1}/{options.rounds} {mode:8} {scenario.name:22}"
-                    f" {sample.calls_per_s * scenario.batch:10.0f} {scenario.unit}",
-                    flush=True,
-                )
+        order = list(enumerate(contestants))
+        for index, c in order if round_index % 2 == 0 else reversed(order):
+            spec = _phase(c.spec, f"saturated-{round_index}")
+            cpu_before = c.server.cpu_s()
+            result = generator.run(_load(options, c.server, c.scenario, spec, c.metadata))
+            rounds[index].append(_Saturated(result, c.server.cpu_s() - cpu_before))
+            print(
+                f"  round {round_index + 1}/{options.rounds} {c.mode:8} {c.scenario.name:28}"
+                f" {rounds[index][-1].calls_per_s * c.scenario.batch:10.0f} {c.scenario.unit}",
+                flush=True,
+            )
     return rounds
 
 
@@ -260,34 +263,17 @@ def _load(
     )
 
 
-def _saturate(
-    generator: LoadGenerator,
-    options: Options,
-    server: ServerProcess,
-    scenario: Scenario,
-    spec: RequestSpec,
-    metadata: tuple[tuple[str, str], ...],
-) -> _Saturated:
-    cpu_before = server.cpu_s()
-    result = generator.run(_load(options, server, scenario, spec, metadata))
-    return _Saturated(result, server.cpu_s() - cpu_before)
-
-
 def _measure(
-    generator: LoadGenerator,
-    options: Options,
-    server: ServerProcess,
-    scenario: Scenario,
-    spec: RequestSpec,
-    metadata: tuple[tuple[str, str], ...],
-    mode: str,
-    rounds: list[_Saturated],
+    generator: LoadGenerator, options: Options, contestant: _Contestant, rounds: list[_Saturated]
 ) -> Measurement:
     """The figures of the round with the median throughput, then latency at half that rate."""
+    c, scenario = contestant, contestant.scenario
     median = sorted(rounds, key=lambda sample: sample.calls_per_s)[(len(rounds) - 1) // 2]
     saturated = median.result
     half_rate = max(1.0, median.calls_per_s / 2)
-    half = generator.run(_load(options, server, scenario, _phase(spec, "half"), metadata, rate=half_rate))
+    half = generator.run(
+        _load(options, c.server, scenario, _phase(c.spec, "half"), c.metadata, rate=half_rate)
+    )
     codes = Counter(half.codes)
     dropped = half.dropped
     for sample in rounds:
@@ -296,10 +282,10 @@ def _measure(
     errors = {code: n for code, n in codes.items() if code != "OK"}
     if dropped:
         errors["DROPPED"] = dropped
-    return Measurement(
+    measurement = Measurement(
         database=options.database,
         scenario=scenario.name,
-        mode=mode,
+        mode=c.mode,
         unit=scenario.unit,
         throughput=median.calls_per_s * scenario.batch,
         p50_ms=percentile_ms(saturated.latencies_us, 0.50),
@@ -308,10 +294,12 @@ def _measure(
         half_p50_ms=percentile_ms(half.latencies_us, 0.50),
         half_p99_ms=percentile_ms(half.latencies_us, 0.99),
         errors=errors,
-        server_rss_mb=server.rss_mb(),
+        server_rss_mb=c.server.rss_mb(),
         server_cpu_s_per_1k=median.cpu_s / max(1, sum(saturated.codes.values())) * 1000,
         round_throughputs=[sample.calls_per_s * scenario.batch for sample in rounds],
     )
+    _print(measurement)
+    return measurement
 
 
 def _spec(scenario: Scenario, mode: str, member_ids: tuple[str, ...], run_id: str) -> RequestSpec:
