@@ -37,9 +37,17 @@ def _find(results: Sequence[Measurement], database: str, scenario: str, mode: st
 
 def ratio(results: Sequence[Measurement], m: Measurement) -> float:
     base = _find(results, m.database, m.scenario, "baseline")
-    if base is None or not base.throughput:
-        return math.nan
-    return m.throughput / base.throughput
+    return math.nan if base is None else paired_ratio(m, base)
+
+
+def paired_ratio(m: Measurement, base: Measurement) -> float:
+    """The median of the per-round ratios: round i of both ran minutes apart at most, so the machine's
+    drift between rounds cancels out. Without rounds (or a round at 0), the ratio of the two figures."""
+    rounds, base_rounds = m.round_throughputs, base.round_throughputs
+    if rounds and len(rounds) == len(base_rounds) and all(base_rounds):
+        ratios = sorted(a / b for a, b in zip(rounds, base_rounds, strict=True))
+        return ratios[(len(ratios) - 1) // 2]
+    return m.throughput / base.throughput if base.throughput else math.nan
 
 
 def verdicts(results: Sequence[Measurement]) -> list[Verdict]:
@@ -73,7 +81,7 @@ def verdicts(results: Sequence[Measurement]) -> list[Verdict]:
         elif m.scenario.startswith("GetBalance @"):
             small = _find(results, m.database, "GetBalance", "engine")
             if small is not None:
-                r = m.throughput / small.throughput
+                r = paired_ratio(m, small)
                 found.append(
                     Verdict(
                         m.scenario + " vs 1,000",

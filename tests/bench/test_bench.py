@@ -52,6 +52,18 @@ def test_targets_are_judged_against_the_baseline_of_the_same_run() -> None:
     assert "MISSED" in report.verdict_table(report.verdicts(results))
 
 
+def test_a_ratio_is_the_median_of_the_rounds_ratios_so_drift_between_rounds_cancels() -> None:
+    # The machine slowed down in round 2 for both: the ratio of the medians (900/1000) would say 90 %.
+    engine = _m("GetBalance", "engine", 900, round_throughputs=[900, 450, 950])
+    baseline = _m("GetBalance", "baseline", 1000, round_throughputs=[1000, 500, 1300])
+    assert report.paired_ratio(engine, baseline) == pytest.approx(0.9)  # of 0.9, 0.9 and 0.73
+    slower = _m("GetBalance", "engine", 900, round_throughputs=[700, 350, 950])
+    assert report.paired_ratio(slower, baseline) == pytest.approx(0.7)  # of 0.7, 0.7 and 0.73
+    assert report.paired_ratio(_m("GetBalance", "engine", 600), _m("GetBalance", "baseline", 800)) == 0.75
+    unpaired = _m("GetBalance", "engine", 600, round_throughputs=[600])
+    assert report.paired_ratio(unpaired, baseline) == 0.6  # rounds that do not pair: the figures
+
+
 @pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_a_tiny_run_measures_engine_and_baseline_without_errors(
     database: str, tmp_path: Path, request: pytest.FixtureRequest
