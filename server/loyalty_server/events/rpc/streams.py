@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 
 from loyalty.v1 import subscription_pb2
-from loyalty_server.events.feed import EventFilter, StoredEvent
+from loyalty_server.events.feed import EventFilter, StoredEvent, latest_sequence
 from loyalty_server.events.follow import (
     Follower,
     Heartbeat,
@@ -21,6 +21,7 @@ from loyalty_server.ledger.rpc.convert import balance_to_proto, timestamp
 from loyalty_server.ledger.rpc.tiers import member_tier_to_proto
 from loyalty_server.ledger.tiers import Tiers
 from loyalty_server.principal import current_principal
+from loyalty_server.storage.sqlite_loop import read_connection
 
 _Context = grpc.aio.ServicerContext
 START_SEQUENCE_HEADER = "loyalty-start-sequence"
@@ -86,7 +87,13 @@ class StreamRpcs(SubscriptionRpcBase):
             self.hub.unsubscribe(subscription)
 
     async def _snapshot(self, member_id: str, sequence: int, cause: int) -> subscription_pb2.MemberSnapshot:
+        """The member's state, as of at least `sequence`. The hub may not have read the newest
+        committed events yet, and the balance read below sees them: the snapshot says so with the
+        newest sequence committed before that read, so a client resuming from it misses nothing and
+        is not sent an event the snapshot already reflects."""
         tenant_id = self.tenant_id()
+        async with read_connection(self.engine) as connection:
+            sequence = max(sequence, await latest_sequence(connection))
         balance = await self.ledger.balance(tenant_id, member_id)
         tier = await Tiers(self.ledger).get_member_tier(tenant_id, member_id)
         return subscription_pb2.MemberSnapshot(
