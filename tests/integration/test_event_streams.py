@@ -682,6 +682,34 @@ async def test_after_sequence_zero_starts_at_the_oldest_retained_event(
 # --- WatchMember and ListEvents -------------------------------------------------------------------
 
 
+async def test_a_snapshot_names_every_event_it_reflects_when_the_hub_lags(
+    server, events_stub, ledger_stub, internal, monkeypatch
+):
+    """The hub reads committed events a moment after the commit; a watch that starts in between
+    must not name an older sequence than its balance reflects (a client resuming from it would be
+    sent the earn again). The lag is forced here: the subscription starts at 0."""
+    member = await enroll(ledger_stub, internal, loyalty_id="CARD-1")
+    await earn(server, member.member_id, 100)
+    hub = server.app.hub
+    subscribe = hub.subscribe
+
+    def lagging_subscribe(only):  # as if the hub had read nothing yet
+        subscription = subscribe(only)
+        subscription.start = 0
+        return subscription
+
+    monkeypatch.setattr(hub, "subscribe", lagging_subscribe)
+    watch = events_stub.WatchMember(
+        subscription_pb2.WatchMemberRequest(member_id=member.member_id), metadata=internal
+    )
+    try:
+        first = (await next_item(watch)).snapshot
+        assert first.balance.total_available_points == 100
+        assert first.sequence >= (await stored_sequences(server, member_id=member.member_id))[-1]
+    finally:
+        watch.cancel()
+
+
 async def test_watch_member_sends_a_snapshot_then_one_per_change_then_heartbeats(
     server, events_stub, ledger_stub, internal
 ):
