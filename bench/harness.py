@@ -4,8 +4,8 @@ For each unary scenario: a closed loop finds the saturation rate, then an open l
 measures the latency a caller sees with headroom. The baseline (no-op servicers, same stack) serves
 the same scenarios on the same database and token, so every engine figure has its ratio.
 
-Both servers run side by side and the saturation loads take turns, round after round (engine then
-baseline, then the other way round): on a shared VM the machine's speed drifts by 10-20 % over a
+Both servers run side by side and the saturation loads take turns, round after round (baseline then
+engine for each scenario, then the whole list the other way round): on a shared VM the machine's speed drifts by 10-20 % over a
 minute, and measuring one server after the other would put that drift into the ratio. Each figure
 is the round with the median throughput; every round's throughput is in the JSON.
 """
@@ -107,8 +107,8 @@ def run_database(options: Options) -> list[Measurement]:
     with LoadGenerator(options.processes) as generator, contextlib.ExitStack() as scale_stack:
         # The big database first: its server then takes its turns in the same rounds as the others,
         # so "vs 1,000 members" compares figures measured minutes apart, not a quarter of an hour.
-        scale = [_scale_contestant(options, scale_stack)] if options.scale_members else []
         try:
+            scale = [_scale_contestant(options, scale_stack)] if options.scale_members else []
             return _run_on(generator, options, database, data_dir, scale)
         finally:
             setup.drop_database(options.postgres_url, database)

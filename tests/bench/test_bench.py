@@ -76,7 +76,7 @@ def test_a_tiny_run_measures_engine_and_baseline_without_errors(
         postgres_url=PG_URL,
         duration_s=0.6,
         warmup_s=0.2,
-        rounds=2,  # the servers take turns: engine first, then baseline first
+        rounds=2,  # the servers take turns: baseline first, then engine first
         members=10,
         subscribers=3,
         stream_events_per_s=20.0,

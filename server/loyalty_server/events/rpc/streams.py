@@ -88,9 +88,10 @@ class StreamRpcs(SubscriptionRpcBase):
 
     async def _snapshot(self, member_id: str, sequence: int, cause: int) -> subscription_pb2.MemberSnapshot:
         """The member's state, as of at least `sequence`. The hub may not have read the newest
-        committed events yet, and the balance read below sees them: the snapshot says so with the
-        newest sequence committed before that read, so a client resuming from it misses nothing and
-        is not sent an event the snapshot already reflects."""
+        committed events yet, and the balance read below sees them: the snapshot names the newest
+        sequence committed before that read, so a client resuming from it misses nothing. (An event
+        committed between the two reads is reflected but not named: a resuming client gets it again,
+        which a snapshot-based client tolerates.)"""
         tenant_id = self.tenant_id()
         async with read_connection(self.engine) as connection:
             sequence = max(sequence, await latest_sequence(connection))
