@@ -5,9 +5,10 @@ measures the latency a caller sees with headroom. The baseline (no-op servicers,
 the same scenarios on the same database and token, so every engine figure has its ratio.
 
 Both servers run side by side and the saturation loads take turns, round after round (baseline then
-engine for each scenario, then the whole list the other way round): on a shared VM the machine's speed drifts by 10-20 % over a
-minute, and measuring one server after the other would put that drift into the ratio. Each figure
-is the round with the median throughput; every round's throughput is in the JSON.
+engine for each scenario, then the whole list the other way round): on a shared VM the machine's
+speed drifts by 10-20 % over a minute, and measuring one server after the other would put that drift
+into the ratio. Each figure is the round with the median throughput; every round's throughput is in
+the JSON.
 """
 
 from __future__ import annotations
