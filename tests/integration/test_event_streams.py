@@ -177,14 +177,16 @@ async def test_a_stalled_subscriber_is_cut_off_without_slowing_writers_or_others
                 reading = asyncio.create_task(take_events(healthy, count, timeout_s=60))
                 # The writer, the server and the healthy client share this test's event loop, and
                 # SQLite writes run on it without suspending: a writer that never paused would starve
-                # the healthy client itself. A real writer is a stream of requests; 2 ms between commits.
+                # the healthy client itself. A real writer is a stream of requests: 10 ms between
+                # commits of 20 (2 ms was too little once writes got faster: on a busy CI machine the
+                # healthy client then fell 300 events behind too). The stalled one fills up all the same.
                 await write_events(
                     server,
                     member.member_id,
                     range(1, count + 1),
                     per_commit=20,
                     padding=16 * 1024,
-                    pause_s=0.002,
+                    pause_s=0.01,
                 )
                 received = await reading
                 assert [e.points_earned.points for e in received] == list(range(1, count + 1))
