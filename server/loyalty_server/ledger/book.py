@@ -59,7 +59,7 @@ from loyalty_server.ledger.tables import (
     postings,
     source_balances,
 )
-from loyalty_server.storage.prepared import Prepared
+from loyalty_server.storage.prepared import Prepared, Row
 from loyalty_server.storage.schema import utc_aggregate
 
 POINTS_MAX = 10**12  # one transaction never moves more than this
@@ -326,7 +326,7 @@ async def member_account_pk(
 
 async def lock_member_account(
     connection: AsyncConnection, member: Member, currency: str, now: dt.datetime
-) -> RowMapping:
+) -> Row:
     """The member's account row in `currency`, created if new, locked for this transaction."""
     return await lock_account(connection, await member_account_pk(connection, member, currency, now))
 
@@ -347,7 +347,7 @@ async def existing_member_account_pks(
     return {names[name]: pk for name, pk in found.items() if pk is not None}
 
 
-async def lock_accounts(connection: AsyncConnection, account_pks: Iterable[int]) -> list[RowMapping]:
+async def lock_accounts(connection: AsyncConnection, account_pks: Iterable[int]) -> list[Row]:
     """The account rows in id order, locked for this transaction in that order, those not yet locked
     in one statement. Each is read under its lock once, then used as this transaction's writes left
     it (ledger/account_rows.py)."""
@@ -361,14 +361,14 @@ async def lock_accounts(connection: AsyncConnection, account_pks: Iterable[int])
     return [rows[pk] for pk in ordered]
 
 
-async def _locked_rows(connection: AsyncConnection, account_pks: list[int]) -> Sequence[RowMapping]:
+async def _locked_rows(connection: AsyncConnection, account_pks: list[int]) -> Sequence[Row]:
     prepared = _LOCK_N_ACCOUNTS.get(len(account_pks))
     if prepared is None:
         return list((await connection.execute(_LOCK_ACCOUNTS, {"account_pks": account_pks})).mappings())
     return await prepared.rows(connection, **{f"pk{index}": pk for index, pk in enumerate(account_pks)})
 
 
-async def lock_account(connection: AsyncConnection, account_pk: int) -> RowMapping:
+async def lock_account(connection: AsyncConnection, account_pk: int) -> Row:
     """The account row, locked for this transaction (see lock_accounts)."""
     return (await lock_accounts(connection, [account_pk]))[0]
 
@@ -383,12 +383,12 @@ async def _update_account(connection: AsyncConnection, write: _AccountWrite, val
     forget_row(connection, values["account"])
 
 
-def settle_due(account: RowMapping, now: dt.datetime) -> bool:
+def settle_due(account: Row, now: dt.datetime) -> bool:
     """Whether the account must be settled before it is read or spent from (see the module notes)."""
     return account["settle_at"] is not None and account["settle_at"] <= now
 
 
-def available_of(account: RowMapping) -> int:
+def available_of(account: Row) -> int:
     return account["posted"] - account["held"] - account["pending"]
 
 
@@ -453,7 +453,7 @@ async def _insert_transaction(
 async def _post(
     connection: AsyncConnection,
     member: Member,
-    account: RowMapping,
+    account: Row,
     move: Movement,
     *,
     member_leg: int,
@@ -628,7 +628,7 @@ async def give(
     connection: AsyncConnection,
     clock: Clock,
     member: Member,
-    account: RowMapping,
+    account: Row,
     move: Movement,
     pieces: Sequence[NewLot | Draw],
 ) -> Booked:
@@ -715,7 +715,7 @@ async def take(
     connection: AsyncConnection,
     clock: Clock,
     member: Member,
-    account: RowMapping,
+    account: Row,
     move: Movement,
     *,
     points: int,
@@ -895,12 +895,12 @@ async def draws_of(connection: AsyncConnection, transaction_pk: int) -> list[Dra
 class Settlement:
     """What settling an account did, so the caller can announce it (points.expired, hold.expired)."""
 
-    account: RowMapping  # the locked account row, as of after settling
+    account: Row  # the locked account row, as of after settling
     expired: list[Booked]
     expired_holds: list[RowMapping]
 
 
-async def settle(connection: AsyncConnection, clock: Clock, member: Member, currency: str) -> RowMapping:
+async def settle(connection: AsyncConnection, clock: Clock, member: Member, currency: str) -> Row:
     """Lock the account and bring it up to now; returns the locked, settled account row."""
     return (await settle_account(connection, clock, member, currency)).account
 
@@ -924,7 +924,7 @@ async def settle_account(
     return Settlement(await lock_account(connection, account["id"]), expired, expired_holds)
 
 
-async def _release_pending(connection: AsyncConnection, account: RowMapping, now: dt.datetime) -> None:
+async def _release_pending(connection: AsyncConnection, account: Row, now: dt.datetime) -> None:
     matured = and_(
         lots.c.account_pk == account["id"], lots.c.pending_until.is_not(None), lots.c.pending_until <= now
     )
@@ -1166,7 +1166,7 @@ async def close_hold(
 
 
 async def _expire_holds(
-    connection: AsyncConnection, account: RowMapping, now: dt.datetime
+    connection: AsyncConnection, account: Row, now: dt.datetime
 ) -> list[RowMapping]:
     query = select(holds).where(
         holds.c.account_pk == account["id"], holds.c.status == "active", holds.c.expires_at <= now
@@ -1177,7 +1177,7 @@ async def _expire_holds(
     return expired
 
 
-def _require_available(account: RowMapping, points: int, currency: str) -> None:
+def _require_available(account: Row, points: int, currency: str) -> None:
     available = available_of(account)
     if points > available:
         raise DomainError(
