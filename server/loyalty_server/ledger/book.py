@@ -1165,9 +1165,7 @@ async def close_hold(
         await recheck_spared(connection, hold["account_pk"])
 
 
-async def _expire_holds(
-    connection: AsyncConnection, account: Row, now: dt.datetime
-) -> list[RowMapping]:
+async def _expire_holds(connection: AsyncConnection, account: Row, now: dt.datetime) -> list[RowMapping]:
     query = select(holds).where(
         holds.c.account_pk == account["id"], holds.c.status == "active", holds.c.expires_at <= now
     )
