@@ -199,13 +199,14 @@ def _run_on(
             for mode, server in servers.items()
         ]
         rounds = _saturation_rounds(generator, options, contestants + extra)
-        results = [_measure(generator, options, c, rounds[index]) for index, c in enumerate(contestants)]
+        own_rounds = rounds[: len(contestants)]
+        results = [_measure(generator, options, c, r) for c, r in zip(contestants, own_rounds, strict=True)]
         if options.streams:
             for per_message in options.stream_batches:
                 results.append(_measure_streams(generator, options, engine, metadata, run_id, per_message))
                 _print(results[-1])
-        offset = len(contestants)
-        results += [_measure(generator, options, c, rounds[offset + i]) for i, c in enumerate(extra)]
+        extra_rounds = rounds[len(contestants) :]
+        results += [_measure(generator, options, c, r) for c, r in zip(extra, extra_rounds, strict=True)]
     return results
 
 

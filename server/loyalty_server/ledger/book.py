@@ -155,16 +155,9 @@ def new_transaction_id() -> str:
     return "t_" + secrets.token_hex(10)
 
 
-@dataclass(frozen=True, slots=True)
-class _AccountWrite:
-    """An UPDATE of one account row (bind name `account`), also built with RETURNING the whole row."""
-
-    plain: Update
-    returning: Prepared
-
-    @classmethod
-    def of(cls, statement: Update) -> _AccountWrite:
-        return cls(statement, Prepared(statement.returning(*accounts.c)))
+def _account_write(statement: Update) -> Prepared:
+    """An UPDATE of one account row (bind name `account`), returning the whole row it leaves."""
+    return Prepared(statement.returning(*accounts.c))
 
 
 # The write path's statements, built once: building a statement and its cache key costs about as
@@ -214,7 +207,7 @@ _INSERT_DRAWS = insert(lot_draws)
 _TAKE_FROM_LOT = (
     update(lots).where(lots.c.id == bindparam("lot")).values(available=lots.c.available - bindparam("share"))
 )
-_GIVE_TO_ACCOUNT = _AccountWrite.of(
+_GIVE_TO_ACCOUNT = _account_write(
     update(accounts)
     .where(accounts.c.id == bindparam("account"))
     .values(
@@ -227,7 +220,7 @@ _GIVE_TO_ACCOUNT = _AccountWrite.of(
         updated_at=bindparam("now", type_=accounts.c.updated_at.type),
     )
 )
-_TAKE_FROM_ACCOUNT = _AccountWrite.of(
+_TAKE_FROM_ACCOUNT = _account_write(
     update(accounts)
     .where(accounts.c.id == bindparam("account"))
     .values(
@@ -240,7 +233,7 @@ _TAKE_FROM_ACCOUNT = _AccountWrite.of(
         updated_at=bindparam("now", type_=accounts.c.updated_at.type),
     )
 )
-_SETTLED_ACCOUNT = _AccountWrite.of(
+_SETTLED_ACCOUNT = _account_write(
     update(accounts)
     .where(accounts.c.id == bindparam("account"))
     .values(
@@ -373,14 +366,11 @@ async def lock_account(connection: AsyncConnection, account_pk: int) -> Row:
     return (await lock_accounts(connection, [account_pk]))[0]
 
 
-async def _update_account(connection: AsyncConnection, write: _AccountWrite, values: dict[str, Any]) -> None:
-    """Write a locked account row and keep the row it left (SQLite before 3.35 cannot return it)."""
-    if connection.dialect.update_returning:
-        (row,) = await write.returning.rows(connection, **values)
-        keep_row(connection, row)
-        return
-    await connection.execute(write.plain, values)
-    forget_row(connection, values["account"])
+async def _update_account(connection: AsyncConnection, write: Prepared, values: dict[str, Any]) -> None:
+    """Write a locked account row and keep the row it left. RETURNING needs SQLite 3.35 or later,
+    which the engine's INSERT ... RETURNING statements need anyway."""
+    (row,) = await write.rows(connection, **values)
+    keep_row(connection, row)
 
 
 def settle_due(account: Row, now: dt.datetime) -> bool:

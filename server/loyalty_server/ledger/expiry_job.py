@@ -99,7 +99,7 @@ def notice_query(
             accounts.c.tenant_id + 0 == tenant_id,
             lots.c.available > 0,
             lots.c.expires_at > now,
-            lots.c.expires_at <= max(windows.values()),
+            lots.c.expires_at <= max(windows.values()),  # a two-sided range on that index
             lots.c.expiring_notified_at.is_(None),
             in_window,
         )
