@@ -19,6 +19,7 @@ from loyalty_server.errors import DomainError, ErrorKind
 from loyalty_server.ledger.idempotency import RETENTION
 from loyalty_server.storage.engine import write_transaction
 from loyalty_server.storage.schema import idempotency_keys
+from loyalty_server.storage.sqlite_loop import read_connection
 
 SCOPE = "activity.batch"
 
@@ -35,7 +36,7 @@ async def stored_response(
     query = select(k.c.request_hash, k.c.response).where(
         k.c.tenant_id == tenant_id, k.c.scope == SCOPE, k.c.key == request.request_id
     )
-    async with engine.connect() as connection:
+    async with read_connection(engine) as connection:
         row = (await connection.execute(query)).first()
     if row is None:
         return None

@@ -32,8 +32,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.engine import RowMapping
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -58,6 +57,8 @@ from loyalty_server.ledger.tables import ledger_transactions, members
 from loyalty_server.ledger.tier_rules import multiplier_percent
 from loyalty_server.program.model import Measure, Program
 from loyalty_server.storage.engine import write_transaction
+from loyalty_server.storage.prepared import Prepared, Row
+from loyalty_server.storage.sqlite_loop import read_connection
 
 ORIGIN_TYPE = "purchase"  # ledger origin of an order's earns and of its returns' reversals (id: order id)
 ORDER_ID_LENGTH_MAX = 128
@@ -539,41 +540,38 @@ class Purchases:
                 return found
             try:
                 async with connection.begin_nested():
-                    inserted = await connection.execute(
-                        insert(purchases).values(
-                            tenant_id=tenant_id,
-                            order_id=request.order_id,
-                            member_pk=member.pk,
-                            store_id=request.store_id,
-                            channel=request.channel,
-                            currency_code=request.currency_code,
-                            total_amount_minor=sum(item.amount_minor for item in items),
-                            points_earned=0,
-                            content_sha256=content_sha256,
-                            purchase_time=purchase_time,
-                            created_at=now,
-                        )
+                    (inserted,) = await _INSERT_PURCHASE.rows(
+                        connection,
+                        tenant_id=tenant_id,
+                        order_id=request.order_id,
+                        member_pk=member.pk,
+                        store_id=request.store_id,
+                        channel=request.channel,
+                        currency_code=request.currency_code,
+                        total_amount_minor=sum(item.amount_minor for item in items),
+                        points_earned=0,
+                        content_sha256=content_sha256,
+                        purchase_time=purchase_time,
+                        created_at=now,
                     )
             except IntegrityError:  # the same order id, for another member, committed meanwhile
                 raise _order_id_reused(request.order_id) from None
-            purchase_pk = inserted.inserted_primary_key[0]
+            purchase_pk = inserted["id"]
             earned = await self._earn(connection, program, member, purchase_pk, request, items, purchase_time)
             coupon_ids = await self._use_coupons(connection, tenant_id, member, request)
-            await connection.execute(
-                update(purchases)
-                .where(purchases.c.id == purchase_pk)
-                .values(
-                    points_earned=earned.points,
-                    coupon_ids_json=json.dumps(coupon_ids),
-                    pending_until=earned.pending_until,
-                )
+            await _SET_PURCHASE_EARNED.run(
+                connection,
+                b_pk=purchase_pk,
+                b_points=earned.points,
+                b_coupon_ids_json=json.dumps(coupon_ids),
+                b_pending_until=earned.pending_until,
             )
             view = await _purchase_view(connection, purchase_pk)
             return Recorded(view, earned.transaction_pks, replayed=False)
 
     async def get_purchase(self, tenant_id: int, order_id: str) -> PurchaseView:
         _check_id(order_id, "order_id", ORDER_ID_LENGTH_MAX)
-        async with self.engine.connect() as connection:
+        async with read_connection(self.engine) as connection:
             row = await _find_purchase(connection, tenant_id, order_id)
             if row is None:
                 raise _order_not_found(order_id)
@@ -836,6 +834,47 @@ class Purchases:
 # --- queries --------------------------------------------------------------------------------------
 
 _INSERT_LINES = insert(purchase_lines)
+# Every RecordPurchase runs these: compiled once (storage/prepared.py).
+_INSERT_PURCHASE = Prepared(
+    insert(purchases).returning(purchases.c.id),
+    insert_columns=(
+        "tenant_id",
+        "order_id",
+        "member_pk",
+        "store_id",
+        "channel",
+        "currency_code",
+        "total_amount_minor",
+        "points_earned",
+        "content_sha256",
+        "purchase_time",
+        "created_at",
+    ),
+)
+_SET_PURCHASE_EARNED = Prepared(  # bind names other than the columns' (SQLAlchemy reserves those)
+    update(purchases)
+    .where(purchases.c.id == bindparam("b_pk"))
+    .values(
+        points_earned=bindparam("b_points"),
+        coupon_ids_json=bindparam("b_coupon_ids_json"),
+        pending_until=bindparam("b_pending_until", type_=purchases.c.pending_until.type),
+    )
+)
+_FIND_PURCHASE = Prepared(
+    select(purchases).where(
+        purchases.c.tenant_id == bindparam("tenant_id"), purchases.c.order_id == bindparam("order_id")
+    )
+)
+_LINE_ROWS = Prepared(
+    select(purchase_lines)
+    .where(purchase_lines.c.purchase_pk == bindparam("purchase_pk"))
+    .order_by(purchase_lines.c.position)
+)
+_PURCHASE_ROW = Prepared(
+    select(purchases, members.c.member_id, members.c.loyalty_id)
+    .join(members, members.c.id == purchases.c.member_pk)
+    .where(purchases.c.id == bindparam("purchase_pk"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -883,18 +922,12 @@ def _order_id_reused(order_id: str) -> DomainError:
     )
 
 
-async def _find_purchase(connection: AsyncConnection, tenant_id: int, order_id: str) -> RowMapping | None:
-    query = select(purchases).where(purchases.c.tenant_id == tenant_id, purchases.c.order_id == order_id)
-    return (await connection.execute(query)).mappings().first()
+async def _find_purchase(connection: AsyncConnection, tenant_id: int, order_id: str) -> Row | None:
+    return await _FIND_PURCHASE.first(connection, tenant_id=tenant_id, order_id=order_id)
 
 
-async def _line_rows(connection: AsyncConnection, purchase_pk: int) -> list[RowMapping]:
-    query = (
-        select(purchase_lines)
-        .where(purchase_lines.c.purchase_pk == purchase_pk)
-        .order_by(purchase_lines.c.position)
-    )
-    return list((await connection.execute(query)).mappings())
+async def _line_rows(connection: AsyncConnection, purchase_pk: int) -> list[Row]:
+    return await _LINE_ROWS.rows(connection, purchase_pk=purchase_pk)
 
 
 async def _line_states(connection: AsyncConnection, purchase_pk: int) -> list[LineState]:
@@ -965,7 +998,7 @@ async def _transaction_pks(connection: AsyncConnection, transaction_ids: Sequenc
 
 
 async def _order_transactions(
-    connection: AsyncConnection, purchase: RowMapping, rule_ids: Sequence[str], types: Sequence[str]
+    connection: AsyncConnection, purchase: Row, rule_ids: Sequence[str], types: Sequence[str]
 ) -> list[tuple[int, str]]:
     """(pk, transaction id) of the order's ledger transactions of these types, in order: its origin,
     its member, and a reason code among the rules its lines earned by."""
@@ -987,17 +1020,13 @@ async def _order_transactions(
     return [(pk, transaction_id) for pk, transaction_id in await connection.execute(query)]
 
 
-def _rule_ids(line_rows: Sequence[RowMapping]) -> list[str]:
+def _rule_ids(line_rows: Sequence[Row]) -> list[str]:
     return sorted({rule_id for row in line_rows for rule_id in json.loads(row["rule_points_json"])})
 
 
 async def _purchase_view(connection: AsyncConnection, purchase_pk: int) -> PurchaseView:
-    query = (
-        select(purchases, members.c.member_id, members.c.loyalty_id)
-        .join(members, members.c.id == purchases.c.member_pk)
-        .where(purchases.c.id == purchase_pk)
-    )
-    row = (await connection.execute(query)).mappings().one()
+    row = await _PURCHASE_ROW.first(connection, purchase_pk=purchase_pk)
+    assert row is not None, purchase_pk
     line_rows = await _line_rows(connection, purchase_pk)
     transactions = await _order_transactions(connection, row, _rule_ids(line_rows), ("earn", "reverse"))
     lines = tuple(

@@ -23,6 +23,7 @@ from loyalty_server.errors import DomainError, ErrorKind
 from loyalty_server.events.feed import EventFilter, StoredEvent, latest_sequence, read_after
 from loyalty_server.events.outbox import NOTIFY_CHANNEL, on_events_committed
 from loyalty_server.logs import log_event
+from loyalty_server.storage.sqlite_loop import read_connection
 from loyalty_server.tasks import being_cancelled
 
 logger = logging.getLogger("loyalty.events")
@@ -195,7 +196,7 @@ class EventHub:
     async def _read_new(self) -> None:
         found = False
         while True:
-            async with self.engine.connect() as connection:
+            async with read_connection(self.engine) as connection:  # after every commit: on the loop
                 if not self._subscribers:
                     # Nobody to offer payloads to: only move the position (new subscribers start there).
                     latest = await latest_sequence(connection)

@@ -492,13 +492,13 @@ class Ledger:
             return await self._hold_view(connection, tenant_id, hold_id)
 
     async def get_hold(self, tenant_id: int, hold_id: str) -> HoldView:
-        async with self.engine.connect() as connection:
+        async with read_connection(self.engine) as connection:
             hold = await find_hold(connection, tenant_id, hold_id)
         if hold["status"] == "active" and hold["expires_at"] <= self.clock.now():
             async with write_transaction(self.engine) as connection:  # settle, so it reads as expired
                 member = await self.member_by_pk(connection, hold["member_pk"])
                 await self.settle(connection, member, hold["currency"])
-        async with self.engine.connect() as connection:
+        async with read_connection(self.engine) as connection:
             return await self._hold_view(connection, tenant_id, hold_id)
 
     async def _active_hold(

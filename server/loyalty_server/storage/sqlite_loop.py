@@ -44,8 +44,10 @@ def attach_loop_engine(
         url.set(drivername="sqlite"),
         connect_args={"timeout": timeout_s, "check_same_thread": False},
         # Checked out on the loop thread: waiting for a free connection would stop the very loop that
-        # gives them back, so the pool grows instead (10 kept, more opened while the load lasts).
-        pool_size=10,
+        # gives them back, so the pool grows instead. 32 kept: a read that shares the loop mid-way
+        # holds its connection meanwhile, and under load dozens of calls do; with 10 kept, every
+        # connection past them was opened (six PRAGMAs) and closed again per call.
+        pool_size=32,
         max_overflow=-1,
     )
     configure(loop_engine)

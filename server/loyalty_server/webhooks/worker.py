@@ -32,6 +32,10 @@ from loyalty_server.webhooks.signing import webhook_headers
 from loyalty_server.webhooks.urls import UrlPolicy
 
 logger = logging.getLogger("loyalty.webhooks")
+# A caught-up relay waits this long before its next round: every commit with events rings it, and a
+# round is a write transaction of its own (the cursor), so under a write load it would take a turn
+# of the one SQLite writer per commit. Webhooks are not that urgent: rounds gather what arrived.
+RELAY_GAP_S = 0.05
 
 
 class WebhookWorker:
@@ -107,6 +111,7 @@ class WebhookWorker:
                 if being_cancelled():
                     raise
                 log_event(logger, "webhook relay failed", logging.WARNING, error=type(exc).__name__)
+            await asyncio.sleep(RELAY_GAP_S)
 
     async def _send_loop(self) -> None:
         while True:

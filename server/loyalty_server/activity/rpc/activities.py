@@ -89,7 +89,7 @@ class ActivityRpcs(ActivityRpcBase):
             raise invalid_token("an entry's access_token must be a member's token")
         if claims.tenant_id != principal.tenant_id:
             raise invalid_token("the token belongs to another program")
-        async with self.engine.connect() as connection:
+        async with read_connection(self.engine) as connection:
             if not await grant_is_active(connection, claims.grant_id):
                 raise invalid_token("revoked")
         if principal.role is Role.PARTNER and claims.client_id != principal.client_id:
@@ -260,7 +260,7 @@ class ActivityRpcs(ActivityRpcBase):
         member_id = request.member_id or (principal.member_id or "")
         member = await self.member_by_id(member_id)
         balance = await self.ledger.balance(self.tenant_id(), member.member_id)
-        async with self.engine.connect() as connection:
+        async with read_connection(self.engine) as connection:
             healthy = await healthy_choice_points(connection, self.program(), member)
         return activity_pb2.GetPointsTotalsResponse(
             total_rewards_points=balance.total_available,

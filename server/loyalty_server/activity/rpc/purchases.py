@@ -25,6 +25,7 @@ from loyalty_server.activity.rpc.convert import rule_result_to_proto
 from loyalty_server.errors import FieldViolation, invalid_argument
 from loyalty_server.ledger.rpc.convert import moment_of, timestamp, transaction_to_proto
 from loyalty_server.ledger.transactions import load_transactions
+from loyalty_server.storage.sqlite_loop import read_connection
 
 _Context = grpc.aio.ServicerContext
 
@@ -229,6 +230,6 @@ class PurchaseRpcs(ActivityRpcBase):
         return simulation_to_proto(simulated)
 
     async def _transactions(self, pks: list[int]) -> list[common_pb2.Transaction]:
-        async with self.engine.connect() as connection:
+        async with read_connection(self.engine) as connection:
             views = await load_transactions(connection, pks)
         return [transaction_to_proto(view) for view in views]

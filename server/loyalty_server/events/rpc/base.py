@@ -12,6 +12,7 @@ from loyalty_server.events.outbox import TYPE_NAMES
 from loyalty_server.ledger.members import get_member
 from loyalty_server.ledger.rpc.base import LedgerRpcBase
 from loyalty_server.principal import Role, current_principal
+from loyalty_server.storage.sqlite_loop import read_connection
 
 EVENT_TYPE_FILTER_MAX = 64
 
@@ -44,7 +45,7 @@ class SubscriptionRpcBase(LedgerRpcBase):
             return principal.member_id
         if not member_id:
             return None
-        async with self.engine.connect() as connection:
+        async with read_connection(self.engine) as connection:
             await get_member(connection, principal.tenant_id, member_id)
         return member_id
 

@@ -18,6 +18,7 @@ from loyalty_server.ledger.rpc.convert import (
     transaction_to_proto,
 )
 from loyalty_server.ledger.transactions import get_transaction
+from loyalty_server.storage.sqlite_loop import read_connection
 
 _Context = grpc.aio.ServicerContext
 
@@ -49,7 +50,7 @@ class BalanceRpcs(LedgerRpcBase):
     async def GetTransaction(
         self, request: ledger_pb2.GetTransactionRequest, context: _Context
     ) -> ledger_pb2.GetTransactionResponse:
-        async with self.engine.connect() as connection:
+        async with read_connection(self.engine) as connection:
             view = await get_transaction(connection, self.tenant_id(), request.transaction_id)
         self.check_member_access(view.member_id)
         return ledger_pb2.GetTransactionResponse(transaction=transaction_to_proto(view))
