@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from loyalty_server.storage.engine import after_commit, create_engine, write_transaction
 from loyalty_server.storage.group_commit import NestedWriteError, grouped_writes, sqlite_writer
 from loyalty_server.storage.sqlite_loop import loop_engine_of
+from loyalty_server.storage.wal_checkpoint import CheckpointResult
 
 WAIT_S = 5.0
 
@@ -224,3 +225,61 @@ async def test_savepoints_in_a_write_undo_only_their_own_work(engine: AsyncEngin
         async with connection.begin_nested():
             await connection.execute(text("INSERT INTO item (id, owner) VALUES (3, 'w')"))
     assert await stored_ids(engine) == [1, 3]
+
+
+# --- the WAL is copied back off the commit path (storage/wal_checkpoint.py) ----------------------
+
+
+async def wal_checkpoint_settled() -> None:
+    for _ in range(200):
+        if not any(task.get_name() == "wal-checkpoint" for task in asyncio.all_tasks()):
+            return
+        await asyncio.sleep(0.005)
+
+
+async def test_commits_never_checkpoint_and_the_writer_does_it_in_the_background(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    loop_engine = loop_engine_of(engine)
+    assert loop_engine is not None
+    with loop_engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    checkpointer = sqlite_writer(engine).checkpointer
+    assert checkpointer is not None
+    checkpointer._commits_per_checkpoint = 10
+    for n in range(1, 26):  # one at a time: 25 commits
+        await insert(engine, n)
+    await wal_checkpoint_settled()
+    assert checkpointer.rounds == 2
+    assert await stored_ids(engine) == list(range(1, 26))
+
+
+async def test_a_log_too_long_is_finished_by_a_commit_so_it_starts_over(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """Background checkpoints that never finish the log (here: they copy nothing): a commit then
+    finishes it under the turn, so the log starts over and its file stays small. Without that, the
+    file would hold every commit of the test (no checkpoint at all)."""
+    checkpointer = sqlite_writer(engine).checkpointer
+    assert checkpointer is not None
+    checkpointer._commits_per_checkpoint = 5
+    checkpointer._wal_frames_max = 8
+    checkpointer._run = lambda: CheckpointResult(log_frames=100, copied_frames=0)
+    finished: list[CheckpointResult] = []
+    finish = checkpointer.finished_on_commit
+
+    def record(result: CheckpointResult) -> None:
+        finished.append(result)
+        finish(result)
+
+    checkpointer.finished_on_commit = record  # type: ignore[method-assign]
+    rows = 400
+    for start in range(1, rows + 1, 4):  # concurrent writers: a few share each commit
+        await asyncio.gather(*(insert(engine, n) for n in range(start, start + 4)))
+    await wal_checkpoint_settled()
+    assert await stored_ids(engine) == list(range(1, rows + 1))
+    assert finished, "no commit finished the log"
+    assert all(result.copied_frames == result.log_frames for result in finished)
+    wal_bytes = (tmp_path / "group.db-wal").stat().st_size
+    # 100 commits of a few 4 KB pages each: 300+ frames in a log never started over.
+    assert wal_bytes < 100 * 4096, wal_bytes

@@ -13,6 +13,9 @@ every write of the process goes through one `SqliteWriter`:
   hooks run then: a caller never sees "done" for something a crash could still take back. If the
   commit fails, every writer of the batch gets the error and nothing of the batch was written.
 
+After its commits the writer copies the WAL back into the database file in a worker thread, not
+inside a COMMIT as SQLite would (`storage/wal_checkpoint.py`).
+
 `grouped_writes` lets one task keep the turn over several write transactions (a PostActivities
 batch: each activity its own savepoint, applied whole or refused, one commit for the call).
 
@@ -33,6 +36,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loyalty_server.storage.sqlite_loop import LoopConnection, loop_engine_of, wait_out
+from loyalty_server.storage.wal_checkpoint import Checkpointer, CheckpointResult, passive_checkpoint
 
 logger = logging.getLogger("loyalty.storage")
 WRITES_PER_COMMIT_MAX = 64  # bounds the latency a writer can add to the first one of its batch
@@ -80,9 +84,11 @@ class SqliteWriter:
         open_connection: Callable[[], Awaitable[LoopConnection]],
         *,
         writes_per_commit_max: int = WRITES_PER_COMMIT_MAX,
+        checkpointer: Checkpointer | None = None,
     ) -> None:
         assert writes_per_commit_max >= 1
         self._open_connection = open_connection
+        self.checkpointer = checkpointer  # copies the WAL back off the commit path (wal_checkpoint.py)
         self._writes_per_commit_max = writes_per_commit_max
         self._turn = asyncio.Lock()  # FIFO: writers are served in the order they asked
         self._waiting = 0  # writers queued for the turn right now
@@ -156,8 +162,12 @@ class SqliteWriter:
 
     async def _commit(self, batch: Batch) -> None:
         connection = batch.connection
+        checkpoints = self.checkpointer
+        finish_log = bool(batch.writes and checkpoints is not None and checkpoints.finish_on_commit)
         # Every writer of the batch failed: nothing to keep, no fsync to pay.
-        ending = asyncio.ensure_future(connection.commit() if batch.writes else connection.rollback())
+        ending = asyncio.ensure_future(
+            connection.commit(then_checkpoint=finish_log) if batch.writes else connection.rollback()
+        )
         try:
             # Cancelled (the loop is closing), the COMMIT runs on in its thread, and nothing may touch
             # the connection before it is over; its outcome is the batch's all the same.
@@ -165,11 +175,16 @@ class SqliteWriter:
             self._settle(batch, ending)
             if cancelled:
                 raise asyncio.CancelledError
+            if batch.writes and batch.error is None and checkpoints is not None:
+                result = ending.result()
+                if result is not None:
+                    checkpoints.finished_on_commit(result)
+                checkpoints.committed()
         finally:
             self._turn.release()
             batch.done.set()
 
-    def _settle(self, batch: Batch, ending: asyncio.Future[None]) -> None:
+    def _settle(self, batch: Batch, ending: asyncio.Future[CheckpointResult | None]) -> None:
         """After the COMMIT (or rollback) ended: record its outcome, close, run the hooks."""
         if batch.broken is not None:  # SQLite rolled the whole transaction back under a writer
             batch.error = batch.broken
@@ -214,7 +229,15 @@ def sqlite_writer(engine: AsyncEngine) -> SqliteWriter:
                 raise
             return connection
 
-        writer = _writers[engine.sync_engine] = SqliteWriter(open_connection)
+        def checkpoint() -> CheckpointResult:  # in a worker thread, on a connection of its own
+            with loop_engine.connect() as connection:
+                driver = connection.connection.driver_connection
+                assert driver is not None
+                return passive_checkpoint(driver)
+
+        writer = _writers[engine.sync_engine] = SqliteWriter(
+            open_connection, checkpointer=Checkpointer(checkpoint)
+        )
     return writer
 
 

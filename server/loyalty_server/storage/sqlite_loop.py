@@ -32,6 +32,8 @@ from sqlalchemy.engine import URL, Connection, Result
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from loyalty_server.storage.wal_checkpoint import CheckpointResult, passive_checkpoint
+
 LOOP_SLICE_S = 0.0005  # statements of one transaction run at most this long before others get a turn
 _loop_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
@@ -51,6 +53,12 @@ def attach_loop_engine(
         max_overflow=-1,
     )
     configure(loop_engine)
+
+    @event.listens_for(loop_engine, "connect")
+    def _no_checkpoints_in_commits(dbapi_connection: Any, _record: Any) -> None:
+        # The writer checkpoints off the commit path instead (wal_checkpoint.py).
+        dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
     _loop_engines[engine.sync_engine] = loop_engine
 
     @event.listens_for(engine.sync_engine, "engine_disposed")
@@ -195,12 +203,23 @@ class LoopConnection:
         connection = self.sync_connection.execution_options(sqlite_begin="IMMEDIATE")
         await in_thread_to_the_end(connection.begin)
 
-    async def commit(self) -> None:
+    async def commit(self, *, then_checkpoint: bool = False) -> CheckpointResult | None:
         """COMMIT, whose fsync runs in a worker thread. A transaction SQLite already rolled back is
-        an error, never a silent success (sqlite3's commit() does nothing without a transaction)."""
+        an error, never a silent success (sqlite3's commit() does nothing without a transaction).
+        `then_checkpoint`: copy the WAL back right after, in the same thread (wal_checkpoint.py); its
+        result, or None when it failed (the commit stands: a checkpoint is only housekeeping)."""
         if not self.transaction_open():
             raise RuntimeError("the SQLite transaction was rolled back by SQLite; nothing was committed")
-        await in_thread_to_the_end(self.sync_connection.commit)
+        checkpointed: list[CheckpointResult] = []
+
+        def commit() -> None:
+            self.sync_connection.commit()
+            if then_checkpoint:
+                with contextlib.suppress(sqlite3.Error):
+                    checkpointed.append(passive_checkpoint(self.driver()))
+
+        await in_thread_to_the_end(commit)
+        return checkpointed[0] if checkpointed else None
 
     async def rollback(self) -> None:
         self.sync_connection.rollback()

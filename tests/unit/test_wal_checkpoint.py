@@ -1,0 +1,92 @@
+"""When the writer copies SQLite's log back (storage/wal_checkpoint.py), with a fake checkpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from loyalty_server.storage.wal_checkpoint import Checkpointer, CheckpointResult
+
+
+async def settle() -> None:
+    """Let a started checkpoint task run its thread and finish."""
+    for _ in range(100):
+        await asyncio.sleep(0.005)
+        if not any(task.get_name() == "wal-checkpoint" for task in asyncio.all_tasks()):
+            return
+
+
+async def test_a_checkpoint_runs_once_every_n_commits() -> None:
+    runs: list[int] = []
+    checkpointer = Checkpointer(lambda: runs.append(1) or CheckpointResult(10, 10), commits_per_checkpoint=4)
+    for _ in range(3):
+        checkpointer.committed()
+    await settle()
+    assert runs == []
+    checkpointer.committed()
+    await settle()
+    assert runs == [1]
+    for _ in range(8):
+        checkpointer.committed()
+        await settle()
+    assert len(runs) == 3
+    assert checkpointer.rounds == 3
+    assert not checkpointer.finish_on_commit
+
+
+async def test_checkpoints_never_overlap() -> None:
+    release = threading.Event()
+    runs: list[int] = []
+
+    def slow() -> CheckpointResult:
+        runs.append(1)
+        release.wait(5)
+        return CheckpointResult(1, 1)
+
+    checkpointer = Checkpointer(slow, commits_per_checkpoint=1)
+    for _ in range(20):  # one starts; the others find it running
+        checkpointer.committed()
+        await asyncio.sleep(0)
+    await asyncio.sleep(0.05)
+    release.set()
+    await settle()
+    assert runs == [1]
+
+
+async def test_a_long_log_left_unfinished_is_finished_by_the_next_commit() -> None:
+    checkpointer = Checkpointer(
+        lambda: CheckpointResult(500, 300), commits_per_checkpoint=1, wal_frames_max=400
+    )
+    checkpointer.committed()
+    await settle()
+    assert checkpointer.finish_on_commit
+    checkpointer.finished_on_commit(CheckpointResult(520, 520))  # the commit finished the log
+    assert not checkpointer.finish_on_commit
+
+
+async def test_a_short_log_or_a_finished_one_needs_no_commit_to_finish_it() -> None:
+    for result in (CheckpointResult(100, 40), CheckpointResult(900, 900)):
+        checkpointer = Checkpointer(
+            lambda result=result: result, commits_per_checkpoint=1, wal_frames_max=400
+        )
+        checkpointer.committed()
+        await settle()
+        assert not checkpointer.finish_on_commit, result
+
+
+async def test_a_failing_checkpoint_is_logged_and_the_next_one_still_runs() -> None:
+    calls: list[int] = []
+
+    def flaky() -> CheckpointResult:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("disk I/O error")
+        return CheckpointResult(5, 5)
+
+    checkpointer = Checkpointer(flaky, commits_per_checkpoint=1)
+    checkpointer.committed()
+    await settle()
+    checkpointer.committed()
+    await settle()
+    assert len(calls) == 2
+    assert checkpointer.rounds == 1
