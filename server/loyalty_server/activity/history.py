@@ -22,6 +22,7 @@ from loyalty_server.ledger.members import Member
 from loyalty_server.ledger.tables import accounts, source_balances
 from loyalty_server.program.model import Program
 from loyalty_server.storage.engine import write_transaction
+from loyalty_server.storage.sqlite_loop import read_connection
 
 PURGE_BATCH_MAX = 1000  # readings one purge statement deletes; the job loops until none are due
 
@@ -101,7 +102,7 @@ async def list_activities(
     if not filters.include_deleted:
         query = query.where(a.c.state == "active")
     query = _page_query(query, filters, page_token).limit(limit + 1)
-    async with engine.connect() as connection:
+    async with read_connection(engine) as connection:
         rows = list((await connection.execute(query)).mappings())
     views = [
         ActivityView(

@@ -13,6 +13,7 @@ from loyalty_server.auth import paging
 from loyalty_server.errors import FieldViolation, invalid_argument
 from loyalty_server.ledger.members import get_member
 from loyalty_server.ledger.tables import accounts, lots
+from loyalty_server.storage.sqlite_loop import read_connection
 
 WITHIN_DAYS_DEFAULT = 30
 WITHIN_DAYS_MAX = 366
@@ -52,7 +53,7 @@ async def list_expiring(
     horizon = now + dt.timedelta(days=check_within_days(within_days))
     limit = requests.page_size(page_size)
     position = paging.decode(page_token, length=2)
-    async with engine.connect() as connection:
+    async with read_connection(engine) as connection:
         member = await get_member(connection, tenant_id, member_id)
         due = (
             select(lots.c.id, lots.c.available, lots.c.expires_at, lots.c.source_id, accounts.c.currency)

@@ -20,6 +20,7 @@ from loyalty_server.errors import FieldViolation, invalid_argument
 from loyalty_server.ledger.members import get_member
 from loyalty_server.ledger.tables import ledger_transactions
 from loyalty_server.ledger.transactions import TransactionView, load_transactions
+from loyalty_server.storage.sqlite_loop import read_connection
 
 TRANSACTION_TYPES = frozenset({"earn", "spend", "expire", "reverse", "adjust", "transfer_out", "transfer_in"})
 
@@ -83,7 +84,7 @@ async def list_transactions(
     limit = requests.page_size(page_size)
     after = decode_token(page_token, filters)
     t = ledger_transactions
-    async with engine.connect() as connection:
+    async with read_connection(engine) as connection:
         member = await get_member(connection, tenant_id, member_id)
         query = select(t).where(t.c.member_pk == member.pk)
         if after is not None:

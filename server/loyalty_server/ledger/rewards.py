@@ -53,6 +53,7 @@ from loyalty_server.ledger.reversals import reverse_transaction
 from loyalty_server.ledger.tables import coupons, ledger_transactions, members, reward_counters
 from loyalty_server.program.model import Program, Reward
 from loyalty_server.storage.engine import write_transaction
+from loyalty_server.storage.sqlite_loop import read_connection
 
 ORIGIN_TYPE = "coupon"  # common.proto ORIGIN_TYPE_COUPON: a reward redeemed into a coupon, id = coupon id
 ORDER_ID_LENGTH_MAX = 128
@@ -289,7 +290,7 @@ class Rewards:
     async def get_coupon(self, tenant_id: int, code: str) -> CouponView:
         """The coupon with this code (any case, with or without dashes, confusables allowed)."""
         body = _code_body(code)
-        async with self.engine.connect() as connection:
+        async with read_connection(self.engine) as connection:
             return await _coupon_view(
                 connection,
                 self.clock.now(),
@@ -321,7 +322,7 @@ class Rewards:
         if after is not None and not isinstance(after, int):
             raise _bad_token("not a coupon page token")
         now = self.clock.now()
-        async with self.engine.connect() as connection:
+        async with read_connection(self.engine) as connection:
             member = await get_member(connection, tenant_id, member_id)
             query = _coupon_query().where(coupons.c.member_pk == member.pk)
             if after is not None:
@@ -483,7 +484,7 @@ class Rewards:
 
     async def _views(self, tenant_id: int, rewards: list[Reward], member_id: str) -> list[RewardView]:
         facts = await self._member_facts(tenant_id, member_id) if member_id else None
-        async with self.engine.connect() as connection:
+        async with read_connection(self.engine) as connection:
             issued = await _issued_counts(connection, tenant_id)
         views = []
         for reward in rewards:

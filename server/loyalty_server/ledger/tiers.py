@@ -48,6 +48,7 @@ from loyalty_server.program.model import Program
 from loyalty_server.program.model import Tiers as TierSettings
 from loyalty_server.storage.engine import write_transaction
 from loyalty_server.storage.prepared import Prepared, Row
+from loyalty_server.storage.sqlite_loop import read_connection
 
 if TYPE_CHECKING:
     from loyalty_server.ledger.operations import Ledger
@@ -399,12 +400,12 @@ class Tiers:
 
     async def get_member_tier(self, tenant_id: int, member_id: str) -> MemberTierView:
         """The tier status as of now; a member whose review is due is evaluated first (a write)."""
-        async with self.ledger.engine.connect() as connection:
+        async with read_connection(self.ledger.engine) as connection:
             member = await get_member(connection, tenant_id, member_id)
             review_at = (await _state_row(connection, member.pk, lock=False))["tier_review_at"]
         if review_at is not None and review_at <= self.ledger.clock.now():
             await self.evaluate(tenant_id, member_id, due_only=True)
-        async with self.ledger.engine.connect() as connection:
+        async with read_connection(self.ledger.engine) as connection:
             return await self._view(connection, tenant_id, member)
 
     async def _view(self, connection: AsyncConnection, tenant_id: int, member: Member) -> MemberTierView:

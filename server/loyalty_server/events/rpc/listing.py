@@ -13,6 +13,7 @@ from loyalty_server.events.rpc.base import SubscriptionRpcBase
 from loyalty_server.ledger.rpc.convert import datetime_of
 from loyalty_server.principal import current_principal
 from loyalty_server.storage.schema import events
+from loyalty_server.storage.sqlite_loop import read_connection
 
 _Context = grpc.aio.ServicerContext
 
@@ -42,7 +43,7 @@ class ListingRpcs(SubscriptionRpcBase):
             query = query.where(events.c.occurred_at >= start)
         if end is not None:
             query = query.where(events.c.occurred_at < end)
-        async with self.engine.connect() as connection:
+        async with read_connection(self.engine) as connection:
             latest = await latest_sequence(connection)
             rows = [stored_event(row) for row in await connection.execute(query)]
         page = rows[:size]

@@ -32,7 +32,7 @@ class StreamRpcs(SubscriptionRpcBase):
         only = await self.event_filter(request.event_types, request.member_id, "member_id")
         heartbeat_s = heartbeat_interval_s(request.heartbeat_interval_seconds)
         after = request.after_sequence if request.WhichOneof("start") == "after_sequence" else None
-        async with self.engine.connect() as connection:
+        async with read_connection(self.engine) as connection:
             start = await start_cursor(connection, after)
         per_message = events_per_message(request.max_events_per_message)
         tenant_code = current_principal().tenant_code

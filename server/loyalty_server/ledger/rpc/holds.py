@@ -11,6 +11,7 @@ from loyalty_server.ledger.operations import HoldView
 from loyalty_server.ledger.rpc.base import LedgerRpcBase
 from loyalty_server.ledger.rpc.convert import currency_balance_to_proto, hold_to_proto, transaction_to_proto
 from loyalty_server.ledger.transactions import load_transactions
+from loyalty_server.storage.sqlite_loop import read_connection
 
 _Context = grpc.aio.ServicerContext
 REFERENCE_LENGTH_MAX = 128
@@ -55,7 +56,7 @@ class HoldRpcs(LedgerRpcBase):
             points=request.points or None,
             actor=self.actor(),
         )
-        async with self.engine.connect() as connection:
+        async with read_connection(self.engine) as connection:
             (transaction,) = await load_transactions(connection, [booked.pk])
         return ledger_pb2.CaptureHoldResponse(
             hold=await self._hold_proto(hold),
@@ -87,7 +88,7 @@ class HoldRpcs(LedgerRpcBase):
         booked = await self.ledger.spend(
             self.tenant_id(), member.member_id, currency=request.currency, points=request.points, entry=entry
         )
-        async with self.engine.connect() as connection:
+        async with read_connection(self.engine) as connection:
             (transaction,) = await load_transactions(connection, [booked.pk])
         return ledger_pb2.RedeemResponse(
             transaction=transaction_to_proto(transaction),

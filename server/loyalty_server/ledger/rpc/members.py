@@ -18,6 +18,7 @@ from loyalty_server.ledger.rpc.convert import (
     member_to_proto,
 )
 from loyalty_server.ledger.tiers import effective_tier_id
+from loyalty_server.storage.sqlite_loop import read_connection
 
 _CHANNEL_NAMES = {value: name for name, value in CHANNELS.items()}
 _STATUS_NAMES = {value: status for status, value in MEMBER_STATUSES.items()}
@@ -62,7 +63,7 @@ class MemberRpcs(LedgerRpcBase):
             raise invalid_argument(
                 "LOOKUP_KEY_REQUIRED", "give a loyalty_id, email or phone", FieldViolation("key", "required")
             )
-        async with self.engine.connect() as connection:
+        async with read_connection(self.engine) as connection:
             member = await lookup_member(connection, self.tenant_id(), **{key: getattr(request, key)})
         self.check_member_access(member.member_id)
         response = ledger_pb2.LookupMemberResponse(member=self.member_proto(member))
