@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from loyalty_server.storage.wal_checkpoint import CheckpointResult, passive_checkpoint
 
 LOOP_SLICE_S = 0.0005  # statements of one transaction run at most this long before others get a turn
+READ_CONNECTIONS_KEPT = 32  # open read connections kept for reuse per engine (more are opened under load)
 _loop_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
 
@@ -46,10 +47,9 @@ def attach_loop_engine(
         url.set(drivername="sqlite"),
         connect_args={"timeout": timeout_s, "check_same_thread": False},
         # Checked out on the loop thread: waiting for a free connection would stop the very loop that
-        # gives them back, so the pool grows instead. 32 kept: a read that shares the loop mid-way
-        # holds its connection meanwhile, and under load dozens of calls do; with 10 kept, every
-        # connection past them was opened (six PRAGMAs) and closed again per call.
-        pool_size=32,
+        # gives them back, so the pool grows instead. Reads keep theirs open (`_ReadConnections`);
+        # the pool serves the writer and the checkpoints.
+        pool_size=10,
         max_overflow=-1,
     )
     configure(loop_engine)
@@ -61,8 +61,11 @@ def attach_loop_engine(
 
     _loop_engines[engine.sync_engine] = loop_engine
 
+    readers = _readers[loop_engine] = _ReadConnections(loop_engine, engine.sync_engine)
+
     @event.listens_for(engine.sync_engine, "engine_disposed")
     def _dispose_twin(_engine: Any) -> None:
+        readers.close_all()
         loop_engine.dispose()
 
 
@@ -147,6 +150,10 @@ class LoopConnection:
         await self.share_the_loop()
         return self.sync_connection.scalar(statement, parameters, **options)
 
+    def restart_slice(self) -> None:
+        """A kept connection starts a new use with a whole slice of loop time."""
+        self._slice_started_s = time.perf_counter()
+
     async def share_the_loop(self) -> None:
         """A statement run inline never suspends the task, so a long transaction would keep every
         other call and stream waiting: after each slice of loop time, let the others run."""
@@ -228,15 +235,63 @@ class LoopConnection:
         self.sync_connection.close()
 
 
+class _ReadConnections:
+    """Open read connections of one loop engine, reused as they are. Checking a connection out of
+    SQLAlchemy's pool and closing it again costs about 30 us, more than a point read (GetBalance reads
+    twice a call: the caller's credentials, then the balance). Only the loop thread uses them."""
+
+    def __init__(self, loop_engine: Engine, owner: Engine) -> None:
+        self._loop_engine = loop_engine
+        self._owner = owner
+        self._idle: list[LoopConnection] = []
+
+    def take(self) -> LoopConnection:
+        if self._idle:
+            connection = self._idle.pop()
+            connection.restart_slice()
+            return connection
+        return LoopConnection(self._loop_engine.connect(), self._owner)
+
+    def give_back(self, connection: LoopConnection) -> None:
+        """End its snapshot and keep it; close it if that fails, or if enough are kept already."""
+        sync = connection.sync_connection
+        try:
+            if sync.in_transaction():  # a SQLAlchemy statement began one (the "begin" event)
+                sync.rollback()
+            driver = connection.driver()
+            if driver.in_transaction:  # defensive: nothing may keep an old snapshot
+                driver.rollback()
+        except Exception:
+            sync.invalidate()
+        if sync.invalidated or len(self._idle) >= READ_CONNECTIONS_KEPT:
+            sync.close()
+            return
+        self._idle.append(connection)
+
+    def close_all(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            with contextlib.suppress(Exception):
+                connection.sync_connection.close()
+
+
+_readers: weakref.WeakKeyDictionary[Engine, _ReadConnections] = weakref.WeakKeyDictionary()
+
+
 @contextlib.asynccontextmanager
 async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A connection for reads: on SQLite a `LoopConnection` (reads run on the loop thread, in a
-    snapshot of their own), elsewhere a pooled `AsyncConnection`."""
+    snapshot of their own, on a connection kept open for the next read), elsewhere a pooled
+    `AsyncConnection`."""
     loop_engine = loop_engine_of(engine)
     if loop_engine is None:
         async with engine.connect() as connection:
             yield connection
         return
-    with loop_engine.connect() as connection:
+    readers = _readers[loop_engine]
+    connection = readers.take()
+    try:
         # The domain code awaits only what LoopConnection offers: let it pass for an AsyncConnection.
-        yield cast(AsyncConnection, LoopConnection(connection, engine.sync_engine))
+        yield cast(AsyncConnection, connection)
+    finally:
+        readers.give_back(connection)

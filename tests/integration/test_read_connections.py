@@ -1,0 +1,109 @@
+"""SQLite read connections on the loop (storage/sqlite_loop.py): kept open and reused, yet every use
+reads in a snapshot of its own, never one left over from the use before."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from loyalty_server.storage import sqlite_loop
+from loyalty_server.storage.engine import create_engine, write_transaction
+from loyalty_server.storage.sqlite_loop import READ_CONNECTIONS_KEPT, LoopConnection, read_connection
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(f"sqlite:///{tmp_path / 'reads.db'}")
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE item (id INTEGER PRIMARY KEY)"))
+    yield engine
+    await engine.dispose()
+
+
+def driver_of(connection: object) -> object:
+    assert isinstance(connection, LoopConnection)
+    return connection.driver()
+
+
+async def add_item(engine: AsyncEngine, item_id: int) -> None:
+    async with write_transaction(engine) as connection:
+        await connection.execute(text("INSERT INTO item (id) VALUES (:id)"), {"id": item_id})
+
+
+async def item_count(connection: object) -> int:
+    result = await connection.execute(text("SELECT count(*) FROM item"))  # type: ignore[attr-defined]
+    return int(result.scalar_one())
+
+
+async def test_a_read_connection_is_reused(engine: AsyncEngine) -> None:
+    async with read_connection(engine) as first:
+        first_driver = driver_of(first)
+    async with read_connection(engine) as second:
+        assert driver_of(second) is first_driver
+
+
+async def test_a_reused_connection_reads_what_was_committed_since(engine: AsyncEngine) -> None:
+    """The first use opened a snapshot (a SQLAlchemy read begins a transaction); giving the
+    connection back must end it, or the next use would not see the write in between."""
+    async with read_connection(engine) as connection:
+        assert await item_count(connection) == 0
+    await add_item(engine, 1)
+    async with read_connection(engine) as connection:
+        assert await item_count(connection) == 1
+
+
+async def test_a_use_that_raised_gives_its_connection_back_clean(engine: AsyncEngine) -> None:
+    async def fail_mid_read() -> None:
+        async with read_connection(engine) as connection:
+            assert await item_count(connection) == 0
+            raise RuntimeError("the caller failed mid-read")
+
+    with pytest.raises(RuntimeError):
+        await fail_mid_read()
+    await add_item(engine, 1)
+    async with read_connection(engine) as connection:
+        assert await item_count(connection) == 1
+
+
+async def test_concurrent_reads_get_connections_of_their_own_and_the_surplus_is_closed(
+    engine: AsyncEngine,
+) -> None:
+    holders = READ_CONNECTIONS_KEPT + 8
+    drivers: list[object] = []
+    all_in = asyncio.Event()
+
+    async def hold() -> None:
+        async with read_connection(engine) as connection:
+            drivers.append(driver_of(connection))
+            if len(drivers) == holders:
+                all_in.set()
+            await all_in.wait()
+
+    await asyncio.gather(*(hold() for _ in range(holders)))
+    assert len({id(driver) for driver in drivers}) == holders
+    kept: set[int] = set()
+    for _ in range(holders):  # one at a time now: only the kept ones come back
+        async with read_connection(engine) as connection:
+            kept.add(id(driver_of(connection)))
+    assert len(kept) == 1
+    assert len(_kept(engine)) == READ_CONNECTIONS_KEPT
+
+
+def _kept(engine: AsyncEngine) -> list[LoopConnection]:
+    loop_engine = sqlite_loop.loop_engine_of(engine)
+    assert loop_engine is not None
+    return list(sqlite_loop._readers[loop_engine]._idle)
+
+
+async def test_disposing_the_engine_closes_the_kept_connections(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'dispose.db'}")
+    async with read_connection(engine) as connection:
+        sync = connection.sync_connection  # type: ignore[attr-defined]
+    assert not sync.closed
+    await engine.dispose()
+    assert sync.closed
