@@ -134,7 +134,7 @@ def _scale_contestant(options: Options, stack: contextlib.ExitStack) -> _Contest
     scale_dir = options.run_dir / "scale"
     scale_dir.mkdir(parents=True, exist_ok=True)
     database = (
-        setup.Database(f"sqlite:///{scale_dir / 'loyalty.db'}")
+        setup.sqlite_database(scale_dir)
         if options.database == "sqlite"
         else setup.postgres_database(options.postgres_url)
     )

@@ -28,7 +28,12 @@ class Database:
 
 
 def sqlite_database(run_dir: Path) -> Database:
-    return Database(f"sqlite:///{run_dir / 'loyalty.db'}")
+    """A new SQLite database in `run_dir`: one a run left there (`--run-dir` given again, or a run
+    stopped half-way) is deleted first, since the bench's figures assume the database it built."""
+    path = run_dir / "loyalty.db"
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    return Database(f"sqlite:///{path}")
 
 
 async def _pg(server_url: str, statement: str) -> None:

@@ -98,3 +98,14 @@ def test_a_tiny_run_measures_engine_and_baseline_without_errors(
             assert m.throughput == min(m.round_throughputs)
     report.write_json(tmp_path / "results.json", results, report.verdicts(results), {"ci": IN_CI})
     assert '"targets"' in (tmp_path / "results.json").read_text()
+
+
+def test_a_sqlite_database_left_in_the_run_dir_is_not_reused(tmp_path: Path) -> None:
+    """A run stopped half-way (or --run-dir given again) leaves a database: the next run starts new."""
+    from bench import setup
+
+    for name in ("loyalty.db", "loyalty.db-wal", "loyalty.db-shm"):
+        (tmp_path / name).write_bytes(b"left by an earlier run")
+    database = setup.sqlite_database(tmp_path)
+    assert database.url == f"sqlite:///{tmp_path / 'loyalty.db'}"
+    assert sorted(path.name for path in tmp_path.iterdir()) == []
