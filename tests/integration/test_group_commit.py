@@ -283,3 +283,23 @@ async def test_a_log_too_long_is_finished_by_a_commit_so_it_starts_over(
     wal_bytes = (tmp_path / "group.db-wal").stat().st_size
     # 100 commits of a few 4 KB pages each: 300+ frames in a log never started over.
     assert wal_bytes < 100 * 4096, wal_bytes
+
+
+async def test_under_steady_writes_with_real_checkpoints_the_log_stays_bounded(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """Background checkpoints run while writers go on, so each reports the log (as it was when it
+    started) all copied, yet no write ever begins with the whole log copied: without a commit that
+    finishes it under the turn, the log would hold every commit of the test."""
+    checkpointer = sqlite_writer(engine).checkpointer
+    assert checkpointer is not None
+    checkpointer._commits_per_checkpoint = 4
+    checkpointer._wal_frames_max = 32
+    rows = 800
+    for start in range(1, rows + 1, 4):  # concurrent writers, commit after commit
+        await asyncio.gather(*(insert(engine, n) for n in range(start, start + 4)))
+    await wal_checkpoint_settled()
+    assert await stored_ids(engine) == list(range(1, rows + 1))
+    assert checkpointer.rounds > 0
+    wal_bytes = (tmp_path / "group.db-wal").stat().st_size
+    assert wal_bytes < 200 * 4096, wal_bytes

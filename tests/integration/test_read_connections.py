@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Column, Integer, MetaData, Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loyalty_server.storage import sqlite_loop
 from loyalty_server.storage.engine import create_engine, write_transaction
+from loyalty_server.storage.prepared import Prepared
 from loyalty_server.storage.sqlite_loop import READ_CONNECTIONS_KEPT, LoopConnection, read_connection
 
 
@@ -106,4 +107,50 @@ async def test_disposing_the_engine_closes_the_kept_connections(tmp_path: Path) 
         sync = connection.sync_connection  # type: ignore[attr-defined]
     assert not sync.closed
     await engine.dispose()
+    assert sync.closed
+
+
+_items = Table("item", MetaData(), Column("id", Integer, primary_key=True))
+_COUNT = Prepared(select(func.count().label("n")).select_from(_items))
+_INSERT = Prepared(insert(_items), insert_columns=("id",))
+
+
+async def prepared_count(connection: object) -> int:
+    (row,) = await _COUNT.rows(connection)  # type: ignore[arg-type]
+    return int(row["n"])
+
+
+async def test_every_read_of_one_use_sees_the_same_snapshot(engine: AsyncEngine) -> None:
+    """Prepared reads go straight to the driver: without the use's own transaction each would read
+    the newest state, and a view built from several reads could mix two states."""
+    async with read_connection(engine) as connection:
+        assert await prepared_count(connection) == 0
+        await add_item(engine, 1)  # committed by the writer meanwhile
+        assert await prepared_count(connection) == 0
+        assert await item_count(connection) == 0
+    async with read_connection(engine) as connection:
+        assert await prepared_count(connection) == 1
+
+
+async def test_a_prepared_write_on_a_read_connection_is_refused(engine: AsyncEngine) -> None:
+    """Its transaction is rolled back when it is given back: a write there would be lost silently."""
+
+    async def write_on_a_read_connection() -> None:
+        async with read_connection(engine) as connection:
+            await _INSERT.run(connection, id=1)  # type: ignore[arg-type]
+
+    with pytest.raises(AssertionError, match="outside a write transaction"):
+        await write_on_a_read_connection()
+    async with read_connection(engine) as connection:
+        assert await item_count(connection) == 0
+
+
+async def test_a_connection_in_use_when_the_engine_is_disposed_is_closed_when_given_back(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'in-use.db'}")
+    async with read_connection(engine) as connection:
+        sync = connection.sync_connection  # type: ignore[attr-defined]
+        await engine.dispose()
+        assert not sync.closed
     assert sync.closed

@@ -64,14 +64,40 @@ async def test_a_long_log_left_unfinished_is_finished_by_the_next_commit() -> No
     assert not checkpointer.finish_on_commit
 
 
-async def test_a_short_log_or_a_finished_one_needs_no_commit_to_finish_it() -> None:
-    for result in (CheckpointResult(100, 40), CheckpointResult(900, 900)):
-        checkpointer = Checkpointer(
-            lambda result=result: result, commits_per_checkpoint=1, wal_frames_max=400
-        )
-        checkpointer.committed()
-        await settle()
-        assert not checkpointer.finish_on_commit, result
+async def test_a_short_log_needs_no_commit_to_finish_it() -> None:
+    checkpointer = Checkpointer(
+        lambda: CheckpointResult(100, 40), commits_per_checkpoint=1, wal_frames_max=400
+    )
+    checkpointer.committed()
+    await settle()
+    assert not checkpointer.finish_on_commit
+
+
+async def test_a_long_log_reported_all_copied_is_still_finished_by_a_commit() -> None:
+    """A background checkpoint reports the log as it was when it started, all copied; but writers
+    went on meanwhile, and under load no write ever begins while the whole log is copied, so SQLite
+    never starts it over. Only a checkpoint while no writer runs (under the turn) lets it."""
+    checkpointer = Checkpointer(
+        lambda: CheckpointResult(900, 900), commits_per_checkpoint=1, wal_frames_max=400
+    )
+    checkpointer.committed()
+    await settle()
+    assert checkpointer.finish_on_commit
+
+
+async def test_a_busy_checkpoint_tells_nothing() -> None:
+    """SQLite answers busy (and -1, -1) when another checkpoint is running: no conclusion either way."""
+    checkpointer = Checkpointer(
+        lambda: CheckpointResult(0, 0, busy=True), commits_per_checkpoint=1, wal_frames_max=400
+    )
+    checkpointer.finish_on_commit = True
+    checkpointer.committed()
+    await settle()
+    assert checkpointer.finish_on_commit
+    checkpointer.finished_on_commit(CheckpointResult(0, 0, busy=True))  # the commit's own was busy
+    assert checkpointer.finish_on_commit
+    checkpointer.finished_on_commit(CheckpointResult(9000, 9000))
+    assert not checkpointer.finish_on_commit
 
 
 async def test_a_failing_checkpoint_is_logged_and_the_next_one_still_runs() -> None:

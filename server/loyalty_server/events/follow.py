@@ -20,7 +20,6 @@ from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invali
 from loyalty_server.events.feed import READ_BATCH_MAX, EventFilter, StoredEvent, latest_sequence, read_after
 from loyalty_server.events.hub import EventHub, Subscription
 from loyalty_server.events.tables import outbox_cursors
-from loyalty_server.storage.sqlite_loop import read_connection
 
 HEARTBEAT_DEFAULT_S = 15
 HEARTBEAT_MIN_S = 5
@@ -182,7 +181,8 @@ class Follower:
 
     async def _catch_up(self, send_events: SendEvents, *, up_to: int | None) -> None:
         while True:
-            async with read_connection(self.engine) as connection:
+            # A filtered catch-up may walk far along the outbox: off the loop (aiosqlite's thread).
+            async with self.engine.connect() as connection:
                 page = await read_after(connection, self.last_sent, up_to=up_to, only=self.only)
                 # Retention may have run since the stream started: a gap must be an error, not silent.
                 deleted_through = await pruned_through(connection)

@@ -117,9 +117,11 @@ class Prepared:
     ) -> tuple[_CompiledForSqlite, sqlite3.Connection]:
         compiled = self._sqlite or self._compile(connection.dialect)
         driver = connection.driver()
-        # Writes only inside the write transaction: the driver is in autocommit mode otherwise.
+        # Writes only inside the write transaction: the driver is in autocommit mode otherwise, and a
+        # read connection's transaction is rolled back when it is given back.
         is_read = isinstance(self.statement, Select)
-        assert is_read or driver.in_transaction, "a prepared write outside a transaction"
+        in_write = driver.in_transaction and not connection.for_reads
+        assert is_read or in_write, "a prepared write outside a write transaction"
         return compiled, driver
 
     def _compile(self, dialect: Dialect) -> _CompiledForSqlite:

@@ -122,9 +122,12 @@ def driver_executemany(driver: sqlite3.Connection, sql: str, rows: list[tuple[An
 class LoopConnection:
     """A synchronous connection behind the awaitable interface of `AsyncConnection`."""
 
-    def __init__(self, connection: Connection, owner: Engine) -> None:
+    def __init__(self, connection: Connection, owner: Engine, *, for_reads: bool = False) -> None:
         self.sync_connection = connection
-        self._owner = owner
+        # Weak: kept read connections live in a registry keyed by their engine, which they must not
+        # keep alive (an engine never disposed would keep them open for ever).
+        self._owner = weakref.ref(owner)
+        self.for_reads = for_reads  # a `read_connection`: a prepared write on it is a bug
         self._slice_started_s = time.perf_counter()
         self._savepoints: list[Savepoint] = []
 
@@ -140,7 +143,9 @@ class LoopConnection:
     def sync_engine(self) -> Engine:
         """The AsyncEngine's own sync engine, not the twin's: what is registered per engine (the
         outbox's commit listeners, caches) is found the same way from either kind of connection."""
-        return self._owner
+        owner = self._owner()
+        assert owner is not None, "a connection used after its engine was collected"
+        return owner
 
     async def execute(self, statement: Any, parameters: Any = None, **options: Any) -> Result[Any]:
         await self.share_the_loop()
@@ -222,7 +227,8 @@ class LoopConnection:
         def commit() -> None:
             self.sync_connection.commit()
             if then_checkpoint:
-                with contextlib.suppress(sqlite3.Error):
+                # Committed already: whatever the checkpoint raises must not fail the batch.
+                with contextlib.suppress(Exception):
                     checkpointed.append(passive_checkpoint(self.driver()))
 
         await in_thread_to_the_end(commit)
@@ -238,37 +244,49 @@ class LoopConnection:
 class _ReadConnections:
     """Open read connections of one loop engine, reused as they are. Checking a connection out of
     SQLAlchemy's pool and closing it again costs about 30 us, more than a point read (GetBalance reads
-    twice a call: the caller's credentials, then the balance). Only the loop thread uses them."""
+    twice a call: the caller's credentials, then the balance). Only the loop thread uses them.
+
+    Each use is one read transaction (BEGIN DEFERRED: its snapshot starts at its first read), ended
+    when the connection comes back, so every read of a use sees the same committed state and none
+    sees an earlier use's."""
 
     def __init__(self, loop_engine: Engine, owner: Engine) -> None:
         self._loop_engine = loop_engine
-        self._owner = owner
+        self._owner = weakref.ref(owner)
         self._idle: list[LoopConnection] = []
+        self._closed = False
 
     def take(self) -> LoopConnection:
         if self._idle:
             connection = self._idle.pop()
             connection.restart_slice()
-            return connection
-        return LoopConnection(self._loop_engine.connect(), self._owner)
+        else:
+            owner = self._owner()
+            assert owner is not None, "a read on an engine that was collected"
+            connection = LoopConnection(self._loop_engine.connect(), owner, for_reads=True)
+        connection.sync_connection.begin()  # the "begin" event sends BEGIN DEFERRED
+        return connection
 
     def give_back(self, connection: LoopConnection) -> None:
-        """End its snapshot and keep it; close it if that fails, or if enough are kept already."""
+        """End its transaction and keep it; close it if that fails, if the engine was disposed
+        meanwhile, or if enough are kept already."""
         sync = connection.sync_connection
         try:
-            if sync.in_transaction():  # a SQLAlchemy statement began one (the "begin" event)
-                sync.rollback()
+            if sync.in_transaction():
+                sync.rollback()  # also resets any statement a caller left unfinished
             driver = connection.driver()
             if driver.in_transaction:  # defensive: nothing may keep an old snapshot
                 driver.rollback()
         except Exception:
             sync.invalidate()
-        if sync.invalidated or len(self._idle) >= READ_CONNECTIONS_KEPT:
+        if self._closed or sync.invalidated or len(self._idle) >= READ_CONNECTIONS_KEPT:
             sync.close()
             return
         self._idle.append(connection)
 
     def close_all(self) -> None:
+        """The engine is disposed: close the kept ones now, those in use when they come back."""
+        self._closed = True
         idle, self._idle = self._idle, []
         for connection in idle:
             with contextlib.suppress(Exception):
@@ -280,9 +298,10 @@ _readers: weakref.WeakKeyDictionary[Engine, _ReadConnections] = weakref.WeakKeyD
 
 @contextlib.asynccontextmanager
 async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A connection for reads: on SQLite a `LoopConnection` (reads run on the loop thread, in a
-    snapshot of their own, on a connection kept open for the next read), elsewhere a pooled
-    `AsyncConnection`."""
+    """A connection for reads: on SQLite a `LoopConnection` (reads run on the loop thread, all in
+    one snapshot, on a connection kept open for the next use), elsewhere a pooled `AsyncConnection`.
+    Not for reads that may scan a large table (a filter without an index): one sqlite3 call holds the
+    loop for all of its time; those go through `engine.connect()` (aiosqlite's thread)."""
     loop_engine = loop_engine_of(engine)
     if loop_engine is None:
         async with engine.connect() as connection:

@@ -11,11 +11,13 @@ a PASSIVE checkpoint runs on a connection of its own in a worker thread, while t
 committing (PASSIVE never waits for readers or writers: it copies what it can). At most one runs at
 a time.
 
-A checkpoint that runs beside writers rarely finishes the log (new frames arrive meanwhile), and
-SQLite only starts the log over once a checkpoint has finished it. So when a checkpoint reports a
-log longer than `wal_frames_max`, the next commit checkpoints right after its COMMIT, still holding
-the turn, as SQLite would have: with the bulk copied already it is short, and with no writer of
-this process running it finishes the log, which the next write then starts over.
+SQLite starts the log over only when a write transaction begins while the whole log has been copied.
+Under a steady load the next BEGIN always comes while a background checkpoint is still copying, so the
+log would grow for ever, even though each checkpoint reports "all copied" (of the log as it was when
+it started). So once a checkpoint reports a log of `wal_frames_max` frames or more, the next commit
+checkpoints right after its COMMIT, still holding the turn, as SQLite would have: with the bulk copied
+already it is short, and with no writer of this process running, the next write starts the log over.
+A checkpoint that finds another one running (SQLite says busy) tells nothing: the flag stays as it was.
 """
 
 from __future__ import annotations
@@ -35,17 +37,18 @@ WAL_FRAMES_MAX = 8192  # 32 MB of 4 KB pages: past this, a commit finishes the l
 
 @dataclass(frozen=True, slots=True)
 class CheckpointResult:
-    log_frames: int  # frames in the WAL when the checkpoint ran
-    copied_frames: int  # of those, copied into the database file (all of them: the log is finished)
+    log_frames: int  # frames in the WAL when the checkpoint started
+    copied_frames: int  # of those, copied into the database file
+    busy: bool = False  # another checkpoint was running: nothing was done, the figures mean nothing
 
 
 def passive_checkpoint(driver: sqlite3.Connection) -> CheckpointResult:
     """PRAGMA wal_checkpoint(PASSIVE) on this connection (outside any transaction)."""
     row = driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert row is not None
-    _busy, log_frames, copied_frames = row
-    # -1 and -1: not in WAL mode (a database in memory, for instance): nothing to copy.
-    return CheckpointResult(max(log_frames, 0), max(copied_frames, 0))
+    busy, log_frames, copied_frames = row
+    # -1 and -1: busy, or not in WAL mode (a database in memory, for instance).
+    return CheckpointResult(max(log_frames, 0), max(copied_frames, 0), busy=bool(busy))
 
 
 class Checkpointer:
@@ -79,8 +82,11 @@ class Checkpointer:
         self._running = asyncio.get_running_loop().create_task(self._checkpoint(), name="wal-checkpoint")
 
     def finished_on_commit(self, result: CheckpointResult) -> None:
-        """A commit checkpointed under the turn (finish_on_commit was set)."""
-        self.finish_on_commit = result.copied_frames < result.log_frames and self._too_long(result)
+        """A commit checkpointed under the turn (finish_on_commit was set). Done when it copied the
+        whole log: no writer of this process ran meanwhile, so the next write starts the log over.
+        Not done (a reader's snapshot held frames back, or another checkpoint was busy): next commit."""
+        if not result.busy:
+            self.finish_on_commit = result.copied_frames < result.log_frames
 
     async def _checkpoint(self) -> None:
         try:
@@ -89,8 +95,5 @@ class Checkpointer:
             log_event(logger, "WAL checkpoint failed", logging.WARNING, error=type(exc).__name__)
             return
         self.rounds += 1
-        if self._too_long(result) and result.copied_frames < result.log_frames:
+        if not result.busy and result.log_frames >= self._wal_frames_max:
             self.finish_on_commit = True
-
-    def _too_long(self, result: CheckpointResult) -> bool:
-        return result.log_frames >= self._wal_frames_max

@@ -13,7 +13,6 @@ from loyalty_server.events.rpc.base import SubscriptionRpcBase
 from loyalty_server.ledger.rpc.convert import datetime_of
 from loyalty_server.principal import current_principal
 from loyalty_server.storage.schema import events
-from loyalty_server.storage.sqlite_loop import read_connection
 
 _Context = grpc.aio.ServicerContext
 
@@ -43,7 +42,8 @@ class ListingRpcs(SubscriptionRpcBase):
             query = query.where(events.c.occurred_at >= start)
         if end is not None:
             query = query.where(events.c.occurred_at < end)
-        async with read_connection(self.engine) as connection:
+        # A type or time filter may walk far along the outbox: off the loop (aiosqlite's thread).
+        async with self.engine.connect() as connection:
             latest = await latest_sequence(connection)
             rows = [stored_event(row) for row in await connection.execute(query)]
         page = rows[:size]
