@@ -4,6 +4,8 @@ reads in a snapshot of its own, never one left over from the use before."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -96,9 +98,7 @@ async def test_concurrent_reads_get_connections_of_their_own_and_the_surplus_is_
 
 
 def _kept(engine: AsyncEngine) -> list[LoopConnection]:
-    loop_engine = sqlite_loop.loop_engine_of(engine)
-    assert loop_engine is not None
-    return list(sqlite_loop._readers[loop_engine]._idle)
+    return list(sqlite_loop._readers[engine.sync_engine]._idle)
 
 
 async def test_disposing_the_engine_closes_the_kept_connections(tmp_path: Path) -> None:
@@ -154,3 +154,30 @@ async def test_a_connection_in_use_when_the_engine_is_disposed_is_closed_when_gi
         await engine.dispose()
         assert not sync.closed
     assert sync.closed
+
+
+async def test_an_engine_dropped_without_dispose_leaves_no_kept_connections_behind(tmp_path: Path) -> None:
+    """The registry must not keep an engine (and up to 32 open connections) alive on its own."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'dropped.db'}")
+    async with read_connection(engine) as connection:
+        assert await item_count_or_none(connection) is None
+    key = weakref.ref(engine.sync_engine)
+    assert key() in sqlite_loop._readers
+    del engine, connection
+    gc.collect()
+    assert key() is None
+    assert (
+        len(
+            [
+                k
+                for k in sqlite_loop._readers
+                if k is not None and k.url.database == str(tmp_path / "dropped.db")
+            ]
+        )
+        == 0
+    )
+
+
+async def item_count_or_none(connection: object) -> int | None:
+    result = await connection.execute(text("SELECT name FROM sqlite_master WHERE name = 'item'"))  # type: ignore[attr-defined]
+    return result.scalar()

@@ -61,7 +61,7 @@ def attach_loop_engine(
 
     _loop_engines[engine.sync_engine] = loop_engine
 
-    readers = _readers[loop_engine] = _ReadConnections(loop_engine, engine.sync_engine)
+    readers = _readers[engine.sync_engine] = _ReadConnections(loop_engine, engine.sync_engine)
 
     @event.listens_for(engine.sync_engine, "engine_disposed")
     def _dispose_twin(_engine: Any) -> None:
@@ -293,6 +293,8 @@ class _ReadConnections:
                 connection.sync_connection.close()
 
 
+# By the AsyncEngine's sync engine, which the readers (and their connections) hold only weakly: a
+# value that held its own key would keep the entry, and its open connections, for ever.
 _readers: weakref.WeakKeyDictionary[Engine, _ReadConnections] = weakref.WeakKeyDictionary()
 
 
@@ -307,7 +309,7 @@ async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]
         async with engine.connect() as connection:
             yield connection
         return
-    readers = _readers[loop_engine]
+    readers = _readers[engine.sync_engine]
     connection = readers.take()
     try:
         # The domain code awaits only what LoopConnection offers: let it pass for an AsyncConnection.
