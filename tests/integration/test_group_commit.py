@@ -230,13 +230,6 @@ async def test_savepoints_in_a_write_undo_only_their_own_work(engine: AsyncEngin
 # --- the WAL is copied back off the commit path (storage/wal_checkpoint.py) ----------------------
 
 
-async def wal_checkpoint_settled() -> None:
-    for _ in range(200):
-        if not any(task.get_name() == "wal-checkpoint" for task in asyncio.all_tasks()):
-            return
-        await asyncio.sleep(0.005)
-
-
 async def test_commits_never_checkpoint_and_the_writer_does_it_in_the_background(
     engine: AsyncEngine, tmp_path: Path
 ) -> None:
@@ -249,7 +242,7 @@ async def test_commits_never_checkpoint_and_the_writer_does_it_in_the_background
     checkpointer._commits_per_checkpoint = 10
     for n in range(1, 26):  # one at a time: 25 commits
         await insert(engine, n)
-    await wal_checkpoint_settled()
+    await checkpointer.wait_idle()
     assert checkpointer.rounds == 2
     assert await stored_ids(engine) == list(range(1, 26))
 
@@ -276,7 +269,7 @@ async def test_a_log_too_long_is_finished_by_a_commit_so_it_starts_over(
     rows = 400
     for start in range(1, rows + 1, 4):  # concurrent writers: a few share each commit
         await asyncio.gather(*(insert(engine, n) for n in range(start, start + 4)))
-    await wal_checkpoint_settled()
+    await checkpointer.wait_idle()
     assert await stored_ids(engine) == list(range(1, rows + 1))
     assert finished, "no commit finished the log"
     assert all(result.copied_frames == result.log_frames for result in finished)
@@ -298,7 +291,7 @@ async def test_under_steady_writes_with_real_checkpoints_the_log_stays_bounded(
     rows = 800
     for start in range(1, rows + 1, 4):  # concurrent writers, commit after commit
         await asyncio.gather(*(insert(engine, n) for n in range(start, start + 4)))
-    await wal_checkpoint_settled()
+    await checkpointer.wait_idle()
     assert await stored_ids(engine) == list(range(1, rows + 1))
     assert checkpointer.rounds > 0
     wal_bytes = (tmp_path / "group.db-wal").stat().st_size

@@ -8,27 +8,19 @@ import threading
 from loyalty_server.storage.wal_checkpoint import Checkpointer, CheckpointResult
 
 
-async def settle() -> None:
-    """Let a started checkpoint task run its thread and finish."""
-    for _ in range(100):
-        await asyncio.sleep(0.005)
-        if not any(task.get_name() == "wal-checkpoint" for task in asyncio.all_tasks()):
-            return
-
-
 async def test_a_checkpoint_runs_once_every_n_commits() -> None:
     runs: list[int] = []
     checkpointer = Checkpointer(lambda: runs.append(1) or CheckpointResult(10, 10), commits_per_checkpoint=4)
     for _ in range(3):
         checkpointer.committed()
-    await settle()
+    await checkpointer.wait_idle()
     assert runs == []
     checkpointer.committed()
-    await settle()
+    await checkpointer.wait_idle()
     assert runs == [1]
     for _ in range(8):
         checkpointer.committed()
-        await settle()
+        await checkpointer.wait_idle()
     assert len(runs) == 3
     assert checkpointer.rounds == 3
     assert not checkpointer.finish_on_commit
@@ -49,7 +41,7 @@ async def test_checkpoints_never_overlap() -> None:
         await asyncio.sleep(0)
     await asyncio.sleep(0.05)
     release.set()
-    await settle()
+    await checkpointer.wait_idle()
     assert runs == [1]
 
 
@@ -58,7 +50,7 @@ async def test_a_long_log_left_unfinished_is_finished_by_the_next_commit() -> No
         lambda: CheckpointResult(500, 300), commits_per_checkpoint=1, wal_frames_max=400
     )
     checkpointer.committed()
-    await settle()
+    await checkpointer.wait_idle()
     assert checkpointer.finish_on_commit
     checkpointer.finished_on_commit(CheckpointResult(520, 520))  # the commit finished the log
     assert not checkpointer.finish_on_commit
@@ -69,7 +61,7 @@ async def test_a_short_log_needs_no_commit_to_finish_it() -> None:
         lambda: CheckpointResult(100, 40), commits_per_checkpoint=1, wal_frames_max=400
     )
     checkpointer.committed()
-    await settle()
+    await checkpointer.wait_idle()
     assert not checkpointer.finish_on_commit
 
 
@@ -81,7 +73,7 @@ async def test_a_long_log_reported_all_copied_is_still_finished_by_a_commit() ->
         lambda: CheckpointResult(900, 900), commits_per_checkpoint=1, wal_frames_max=400
     )
     checkpointer.committed()
-    await settle()
+    await checkpointer.wait_idle()
     assert checkpointer.finish_on_commit
 
 
@@ -92,7 +84,7 @@ async def test_a_busy_checkpoint_tells_nothing() -> None:
     )
     checkpointer.finish_on_commit = True
     checkpointer.committed()
-    await settle()
+    await checkpointer.wait_idle()
     assert checkpointer.finish_on_commit
     checkpointer.finished_on_commit(CheckpointResult(0, 0, busy=True))  # the commit's own was busy
     assert checkpointer.finish_on_commit
@@ -111,8 +103,8 @@ async def test_a_failing_checkpoint_is_logged_and_the_next_one_still_runs() -> N
 
     checkpointer = Checkpointer(flaky, commits_per_checkpoint=1)
     checkpointer.committed()
-    await settle()
+    await checkpointer.wait_idle()
     checkpointer.committed()
-    await settle()
+    await checkpointer.wait_idle()
     assert len(calls) == 2
     assert checkpointer.rounds == 1

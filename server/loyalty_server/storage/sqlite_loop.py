@@ -156,7 +156,7 @@ class LoopConnection:
         return self.sync_connection.scalar(statement, parameters, **options)
 
     def restart_slice(self) -> None:
-        """A kept connection starts a new use with a whole slice of loop time."""
+        """A whole slice of loop time from now (after sharing the loop, or for a kept connection's use)."""
         self._slice_started_s = time.perf_counter()
 
     async def share_the_loop(self) -> None:
@@ -165,7 +165,7 @@ class LoopConnection:
         now = time.perf_counter()
         if now - self._slice_started_s >= LOOP_SLICE_S:
             await asyncio.sleep(0)
-            self._slice_started_s = time.perf_counter()
+            self.restart_slice()
 
     @contextlib.asynccontextmanager
     async def begin_nested(self) -> AsyncIterator[Savepoint]:

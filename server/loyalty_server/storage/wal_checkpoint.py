@@ -81,6 +81,11 @@ class Checkpointer:
         self._commits = 0
         self._running = asyncio.get_running_loop().create_task(self._checkpoint(), name="wal-checkpoint")
 
+    async def wait_idle(self) -> None:
+        """Until the checkpoint under way, if any, has ended (a failure is logged, never raised)."""
+        if self._running is not None:
+            await asyncio.shield(self._running)
+
     def finished_on_commit(self, result: CheckpointResult) -> None:
         """A commit checkpointed under the turn (finish_on_commit was set). Done when it copied the
         whole log: no writer of this process ran meanwhile, so the next write starts the log over.
