@@ -130,3 +130,25 @@ def plan_batch(
                 )
             planned.append(Planned(operation, data.id, entry.transaction_id, target.member_id, item, problem))
     return planned
+
+
+def create_runs(planned: Sequence[Planned]) -> list[list[Planned]]:
+    """The plan cut into runs, in order: consecutive creates for one member together (the intake
+    applies such a run in one write), every other item alone."""
+    runs: list[list[Planned]] = []
+    for one in planned:
+        previous = runs[-1][-1] if runs else None
+        if previous is not None and _same_create_run(previous, one):
+            runs[-1].append(one)
+        else:
+            runs.append([one])
+    return runs
+
+
+def _same_create_run(previous: Planned, one: Planned) -> bool:
+    return (
+        previous.item is not None
+        and one.item is not None
+        and previous.operation == one.operation == Op.ACTIVITY_OPERATION_CREATE
+        and previous.member_id == one.member_id
+    )

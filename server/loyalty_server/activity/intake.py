@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -33,7 +34,7 @@ from loyalty_server.activity.values import TYPE_BY_NAME, ActivityProblem, Measur
 from loyalty_server.errors import DomainError
 from loyalty_server.events.outbox import append_event
 from loyalty_server.ledger.book import Entry
-from loyalty_server.ledger.members import Member, event_member
+from loyalty_server.ledger.members import Member, event_member, get_member
 from loyalty_server.ledger.operations import Ledger
 from loyalty_server.program.model import Program
 from loyalty_server.storage.engine import write_transaction
@@ -179,6 +180,57 @@ class ActivityIntake:
         except ActivityProblem as problem:
             return Applied(Outcome.ACTIVITY_OUTCOME_FAILED, failure=problem)
 
+    async def apply_creates(self, tenant_id: int, items: Sequence[ActivityItem]) -> list[Applied]:
+        """Apply a run of creates for one member in one write transaction, each applied whole or
+        refused (FAILED with its reason) as `apply` would, in order. The member is locked and its
+        usage read once for the run; the usage is then kept current in memory, as `evaluate` counts
+        every award into it. A create is refused before its first write or not at all (its events
+        could not sit in a savepoint of their own), so a refusal leaves the run's other creates be."""
+        assert items, "an empty run"
+        member_id = items[0].member_id
+        assert all(item.operation == Op.ACTIVITY_OPERATION_CREATE for item in items)
+        assert all(item.member_id == member_id for item in items), "one member's run"
+        program = self.ledger.program_for(tenant_id)
+        try:
+            async with write_transaction(self.ledger.engine) as connection:
+                member = await self._lock(connection, program, tenant_id, member_id)
+                now = self.ledger.clock.now()
+                checks = [_checked_or_problem(program, member, item.data, now) for item in items]
+                days = [one.when.local_day for one in checks if isinstance(one, Checked)]
+                usage = engine_rules.Usage()
+                if days:
+                    window = engine_rules.usage_window(days)
+                    usage = await load_usage(connection, member.pk, window, exclude_origin=None)
+                applied = []
+                for item, checked in zip(items, checks, strict=True):
+                    one = await self._create_in_run(connection, program, member, item, checked, usage)
+                    applied.append(one)
+                    if one.points_delta:  # its qualifying points may have moved the member's tier
+                        member = await get_member(connection, tenant_id, member_id)
+                return applied
+        except ActivityProblem as problem:  # the member is not active: nothing of the run applies
+            return [Applied(Outcome.ACTIVITY_OUTCOME_FAILED, failure=problem) for _ in items]
+
+    async def _create_in_run(
+        self,
+        connection: AsyncConnection,
+        program: Program,
+        member: Member,
+        item: ActivityItem,
+        checked: Checked | ActivityProblem,
+        usage: engine_rules.Usage,
+    ) -> Applied:
+        try:
+            if isinstance(checked, ActivityProblem):
+                raise checked
+            replayed = await _replay_of(connection, member, item, checked)
+        except ActivityProblem as problem:
+            return Applied(Outcome.ACTIVITY_OUTCOME_FAILED, failure=problem)
+        if replayed is not None:
+            return replayed
+        results = {result.rule.id: result for result in evaluate(program, member, checked, usage)}
+        return await self._write_new(connection, program, member, item, checked, results)
+
     async def _lock(
         self, connection: AsyncConnection, program: Program, tenant_id: int, member_id: str
     ) -> Member:
@@ -192,21 +244,27 @@ class ActivityIntake:
     async def _create(
         self, connection: AsyncConnection, program: Program, member: Member, item: ActivityItem
     ) -> Applied:
-        now = self.ledger.clock.now()
-        checked = check_content(program, member, item.data, now)
-        row = await find_activity(connection, member, item.client_id, item.data.id)
-        if row is not None:
-            if (
-                row["content_sha256"] != checked.content_sha256
-                or row["type"] != checked.measurement.type_name
-            ):
-                raise ActivityProblem(
-                    Reason.ACTIVITY_ERROR_REASON_ID_REUSED, "this id was posted before with other content"
-                )
-            return Applied(Outcome.ACTIVITY_OUTCOME_REPLAYED, row["type"])
+        checked = check_content(program, member, item.data, self.ledger.clock.now())
+        replayed = await _replay_of(connection, member, item, checked)
+        if replayed is not None:
+            return replayed
         # Scored before the row is written, so that it is written with its points. A new activity
         # has no awards yet (its key, from its row id, is new), so its usage is all the member's.
         results = await self._results(connection, program, member, checked, exclude_origin=None)
+        return await self._write_new(connection, program, member, item, checked, results)
+
+    async def _write_new(
+        self,
+        connection: AsyncConnection,
+        program: Program,
+        member: Member,
+        item: ActivityItem,
+        checked: Checked,
+        results: dict[str, engine_rules.RuleResult],
+    ) -> Applied:
+        """Write a scored new activity: its row, its awards and postings, its reading and its event.
+        Refuses nothing (an ActivityProblem from here would leave a run's writes half done)."""
+        now = self.ledger.clock.now()
         (inserted,) = await _INSERT_ACTIVITY.rows(
             connection,
             **{
@@ -413,6 +471,29 @@ class ActivityIntake:
         payload.occur_time.FromDatetime(when.occurred_at)
         payload.points_delta = applied.points_delta
         await append_event(connection, self.ledger.clock, tenant_id=member.tenant_id, event=event)
+
+
+async def _replay_of(
+    connection: AsyncConnection, member: Member, item: ActivityItem, checked: Checked
+) -> Applied | None:
+    """A create of an id posted before: a replay when the content is the same, else ID_REUSED."""
+    row = await find_activity(connection, member, item.client_id, item.data.id)
+    if row is None:
+        return None
+    if row["content_sha256"] != checked.content_sha256 or row["type"] != checked.measurement.type_name:
+        raise ActivityProblem(
+            Reason.ACTIVITY_ERROR_REASON_ID_REUSED, "this id was posted before with other content"
+        )
+    return Applied(Outcome.ACTIVITY_OUTCOME_REPLAYED, row["type"])
+
+
+def _checked_or_problem(
+    program: Program, member: Member, data: activity_pb2.ActivityData, now: dt.datetime
+) -> Checked | ActivityProblem:
+    try:
+        return check_content(program, member, data, now)
+    except ActivityProblem as problem:
+        return problem
 
 
 async def find_activity(

@@ -179,9 +179,19 @@ _LOCK_N_ACCOUNTS = {
     )
     for count in range(1, LOCK_PREPARED_ACCOUNTS_MAX + 1)
 }
-_ACCOUNT_PKS = select(accounts.c.name, accounts.c.id).where(
-    accounts.c.tenant_id == bindparam("tenant_id"), accounts.c.name.in_(bindparam("names", expanding=True))
+# Finding and creating an account by name: each member's first write in a currency runs these.
+_ACCOUNT_PK = Prepared(
+    select(accounts.c.id).where(
+        accounts.c.tenant_id == bindparam("tenant_id"), accounts.c.name == bindparam("name")
+    )
 )
+_ACCOUNT_COLUMNS = ("tenant_id", "name", "account_type", "currency", "member_pk", "updated_at")
+_CREATE_ACCOUNT = {  # two first writes may race to create one: the loser's insert does nothing
+    "postgresql": Prepared(
+        postgresql.insert(accounts).on_conflict_do_nothing(), insert_columns=_ACCOUNT_COLUMNS
+    ),
+    "sqlite": Prepared(sqlite.insert(accounts).on_conflict_do_nothing(), insert_columns=_ACCOUNT_COLUMNS),
+}
 _INSERT_TRANSACTION = Prepared(
     insert(ledger_transactions).returning(ledger_transactions.c.id),
     insert_columns=[column.name for column in ledger_transactions.c if column.name != "id"],
@@ -264,27 +274,23 @@ _ADD_TO_SOURCE = {
 }
 
 
-def _insert_ignore(connection: AsyncConnection, table, values: dict):  # type: ignore[no-untyped-def]
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).values(**values).on_conflict_do_nothing()
+async def _stored_account_pk(connection: AsyncConnection, tenant_id: int, name: str) -> int | None:
+    row = await _ACCOUNT_PK.first(connection, tenant_id=tenant_id, name=name)
+    return None if row is None else row["id"]
 
 
 async def _account_pk(
-    connection: AsyncConnection, tenant_id: int, name: str, values: dict, now: dt.datetime
+    connection: AsyncConnection, tenant_id: int, name: str, values: dict[str, Any], now: dt.datetime
 ) -> int:
     pk = known_account_pk(connection, tenant_id, name)
     if pk is not None:
         return pk
-    query = select(accounts.c.id).where(accounts.c.tenant_id == tenant_id, accounts.c.name == name)
-    pk = (await connection.execute(query)).scalar()
+    pk = await _stored_account_pk(connection, tenant_id, name)
     if pk is None:
-        # Two first writes may race to create it: the loser's insert does nothing.
-        await connection.execute(
-            _insert_ignore(
-                connection, accounts, {**values, "tenant_id": tenant_id, "name": name, "updated_at": now}
-            )
-        )
-        pk = (await connection.execute(query)).scalar_one()
+        row = {"member_pk": None, **values, "tenant_id": tenant_id, "name": name, "updated_at": now}
+        await _CREATE_ACCOUNT[connection.dialect.name].run(connection, **row)
+        pk = await _stored_account_pk(connection, tenant_id, name)
+        assert pk is not None, f"account {name} neither found nor created"
     remember_account_pk(connection, tenant_id, name, pk)
     return pk
 
@@ -328,14 +334,12 @@ async def existing_member_account_pks(
     connection: AsyncConnection, tenant_id: int, member_id: str, currencies: Iterable[str]
 ) -> dict[str, int]:
     """The member's accounts in these currencies that exist, by currency, without creating any:
-    those this process has seen committed need no statement, the others one read together."""
+    those this process has seen committed need no statement, the others a read each."""
     names = {member_account_name(member_id, currency): currency for currency in currencies}
     found = {name: known_account_pk(connection, tenant_id, name) for name in names}
-    unknown = [name for name, pk in found.items() if pk is None]
-    if unknown:
-        values = {"tenant_id": tenant_id, "names": unknown}
-        for name, pk in await connection.execute(_ACCOUNT_PKS, values):
-            found[name] = pk
+    for name in [name for name, pk in found.items() if pk is None]:  # a member's first writes
+        pk = found[name] = await _stored_account_pk(connection, tenant_id, name)
+        if pk is not None:
             remember_account_pk(connection, tenant_id, name, pk)
     return {names[name]: pk for name, pk in found.items() if pk is not None}
 

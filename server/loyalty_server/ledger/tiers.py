@@ -179,6 +179,21 @@ async def _add_points(connection: AsyncConnection, member: Member, day: dt.date,
 
 # --- writing an evaluation -------------------------------------------------------------------------
 
+_STATE_COLUMNS = (
+    "tier_id",
+    "tier_since",
+    "custom_tier_id",
+    "custom_tier_expires_at",
+    "downgrade_at",
+    "downgrade_warned_at",
+    "tier_review_at",
+)
+_STORE_STATE = Prepared(  # bind names other than the columns' (SQLAlchemy reserves those)
+    update(members)
+    .where(members.c.id == bindparam("b_member_pk"))
+    .values({name: bindparam(f"b_{name}", type_=members.c[name].type) for name in _STATE_COLUMNS})
+)
+
 
 async def _store(
     connection: AsyncConnection,
@@ -190,7 +205,7 @@ async def _store(
     oldest_day: dt.date | None,  # the window's oldest day with points, read with its points
 ) -> None:
     review = tier_rules.next_review(tiers, state, oldest_day, now)
-    values = {
+    values = {  # _STATE_COLUMNS
         "tier_id": state.tier_id,
         "tier_since": state.tier_since,
         "custom_tier_id": state.custom_tier_id,
@@ -201,7 +216,7 @@ async def _store(
     }
     if all(row[name] == value for name, value in values.items()):
         return  # most earns change nothing: no write
-    await connection.execute(update(members).where(members.c.id == member.pk).values(**values))
+    await _STORE_STATE.run(connection, b_member_pk=member.pk, **{f"b_{k}": v for k, v in values.items()})
 
 
 async def _announce(

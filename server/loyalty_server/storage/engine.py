@@ -87,9 +87,15 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         assert mode in ("DEFERRED", "IMMEDIATE")
+        dbapi_connection = connection.connection.dbapi_connection
+        if getattr(dbapi_connection, "in_transaction", False):  # sqlite3's (aiosqlite's has none)
+            # A kept read connection opens its snapshot on the driver (sqlite_loop._ReadConnections);
+            # a read through SQLAlchemy on it carries on in that snapshot. Never a writer's BEGIN.
+            assert mode == "DEFERRED", "BEGIN IMMEDIATE on a connection already in a transaction"
+            return
         # Straight to the driver: every connection begins so, and exec_driver_sql's events and result
         # handling cost more than the statement itself (a third of a one-row read's time).
-        cursor = connection.connection.dbapi_connection.cursor()
+        cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"BEGIN {mode}")
         finally:

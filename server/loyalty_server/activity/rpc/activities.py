@@ -15,6 +15,7 @@ from loyalty_server.activity.batch import (
     EntryTarget,
     Planned,
     check_batch_size,
+    create_runs,
     entries_of,
     plan_batch,
 )
@@ -165,16 +166,20 @@ class ActivityRpcs(ActivityRpcBase):
         # shares one commit, and runs are short so that other writers are not kept waiting long.
         for start in range(0, len(planned), ACTIVITIES_PER_COMMIT_MAX):
             async with grouped_writes(self.engine):
-                for one in planned[start : start + ACTIVITIES_PER_COMMIT_MAX]:
-                    applied = (
-                        await self.intake.apply(tenant_id, one.item)
-                        if one.item is not None
-                        else Applied(Outcome.ACTIVITY_OUTCOME_FAILED, failure=one.problem)
-                    )
-                    _add_result(response, one, applied)
+                for run in create_runs(planned[start : start + ACTIVITIES_PER_COMMIT_MAX]):
+                    for one, applied in zip(run, await self._apply(tenant_id, run), strict=True):
+                        _add_result(response, one, applied)
         if request.request_id:
             await batch_replay.store_response(self.engine, self.clock, tenant_id, request, response)
         return response
+
+    async def _apply(self, tenant_id: int, run: list[Planned]) -> list[Applied]:
+        if len(run) > 1:  # one member's creates: locked and scored together (intake.apply_creates)
+            return await self.intake.apply_creates(tenant_id, [one.item for one in run if one.item])
+        (one,) = run
+        if one.item is None:
+            return [Applied(Outcome.ACTIVITY_OUTCOME_FAILED, failure=one.problem)]
+        return [await self.intake.apply(tenant_id, one.item)]
 
     async def SimulateActivities(
         self, request: activity_pb2.SimulateActivitiesRequest, context: _Context
