@@ -36,6 +36,7 @@ from loyalty_server.events.outbox import append_event
 from loyalty_server.ledger.book import Entry
 from loyalty_server.ledger.members import Member, event_member, get_member
 from loyalty_server.ledger.operations import Ledger
+from loyalty_server.ledger.tiers import tier_state_writes
 from loyalty_server.program.model import Program
 from loyalty_server.storage.engine import write_transaction
 from loyalty_server.storage.prepared import Prepared, Row
@@ -203,9 +204,10 @@ class ActivityIntake:
                     usage = await load_usage(connection, member.pk, window, exclude_origin=None)
                 applied = []
                 for item, checked in zip(items, checks, strict=True):
+                    tier_writes = tier_state_writes(connection)
                     one = await self._create_in_run(connection, program, member, item, checked, usage)
                     applied.append(one)
-                    if one.points_delta:  # its qualifying points may have moved the member's tier
+                    if tier_state_writes(connection) != tier_writes:  # its points moved the tier
                         member = await get_member(connection, tenant_id, member_id)
                 return applied
         except ActivityProblem as problem:  # the member is not active: nothing of the run applies

@@ -188,6 +188,7 @@ _STATE_COLUMNS = (
     "downgrade_warned_at",
     "tier_review_at",
 )
+_TIER_WRITES = "loyalty.tier_state_writes"
 _STORE_STATE = Prepared(  # bind names other than the columns' (SQLAlchemy reserves those)
     update(members)
     .where(members.c.id == bindparam("b_member_pk"))
@@ -217,6 +218,13 @@ async def _store(
     if all(row[name] == value for name, value in values.items()):
         return  # most earns change nothing: no write
     await _STORE_STATE.run(connection, b_member_pk=member.pk, **{f"b_{k}": v for k, v in values.items()})
+    connection.info[_TIER_WRITES] = tier_state_writes(connection) + 1
+
+
+def tier_state_writes(connection: AsyncConnection) -> int:
+    """A count of the tier-state writes made on this connection (only ever grows): a run of writes
+    for one member, which holds its lock, re-reads the member only when the count moved."""
+    return int(connection.info.get(_TIER_WRITES, 0))
 
 
 async def _announce(

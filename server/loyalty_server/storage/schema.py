@@ -25,6 +25,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.engine.processors import str_to_datetime
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -48,6 +49,30 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+    # On SQLite, each processor in one step instead of SQLAlchemy's two (this method, then the
+    # DATETIME's own): every write binds several times and the composed pair was 5 % of a batch of
+    # activities. The same text as SQLite's DATETIME stores (tests/unit/test_utc_datetime.py).
+    def bind_processor(self, dialect: Dialect) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: dt.datetime | None) -> str | None:
+            if value is None:
+                return None
+            assert value.tzinfo is not None, "naive datetime: times are timezone-aware everywhere"
+            return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return process
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def process(value: str | None) -> dt.datetime | None:
+            return None if value is None else str_to_datetime(value).replace(tzinfo=dt.UTC)
+
+        return process
 
 
 def utc_aggregate(moment: dt.datetime | None) -> dt.datetime | None:
