@@ -358,5 +358,10 @@ def member_from_row(row: RowMapping | dict) -> Member:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         deactivated_at=row["deactivated_at"],
-        attributes=json.loads(row.get("attributes_json") or "{}"),
+        attributes=_attributes_of(row.get("attributes_json")),
     )
+
+
+def _attributes_of(stored: str | None) -> dict[str, str]:
+    # Most members have none: skip the parser (every member read, GetBalance's included, comes here).
+    return {} if not stored or stored == "{}" else json.loads(stored)
