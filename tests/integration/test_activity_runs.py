@@ -4,19 +4,26 @@ and events, in the same order, limits and a tier upgrade in the middle of the ru
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from loyalty.v1 import activity_pb2, subscription_pb2
+from loyalty_server.activity import intake as intake_module
 from loyalty_server.activity.intake import ActivityIntake, ActivityItem, Applied
 from loyalty_server.activity.tables import activities, health_readings, rule_awards
+from loyalty_server.clock import FakeClock
 from loyalty_server.ledger.member_lifecycle import MemberLifecycle
-from loyalty_server.ledger.members import get_member
+from loyalty_server.ledger.members import MemberStatus, get_member
+from loyalty_server.ledger.operations import Ledger
 from loyalty_server.ledger.tables import ledger_transactions
 from loyalty_server.storage.schema import events
+from tests.integration.conftest import DEMO, LEDGER_START
 from tests.integration.test_activity_intake import CLIENT, occurrence, steps
+from tests.integration.test_ledger import entry
 from tests.ledger_invariants import check_invariants
 
 Op = activity_pb2.ActivityOperation
@@ -123,7 +130,12 @@ async def written(engine: AsyncEngine, tenant_id: int, member_id: str) -> dict[s
     return rows
 
 
-async def test_a_run_writes_what_one_by_one_writes(ledger, tenant_id, engine) -> None:
+@pytest.mark.parametrize("usage_days_max", [intake_module.RUN_USAGE_DAYS_MAX, 0])
+async def test_a_run_writes_what_one_by_one_writes(
+    ledger, tenant_id, engine, monkeypatch, usage_days_max
+) -> None:
+    """With the run's usage read once, and (0) read by each create for itself."""
+    monkeypatch.setattr(intake_module, "RUN_USAGE_DAYS_MAX", usage_days_max)
     intake = ActivityIntake(ledger)
     alone = (await ledger.enroll(tenant_id, request_id="alone")).member_id
     together = (await ledger.enroll(tenant_id, request_id="together")).member_id
@@ -140,7 +152,7 @@ async def test_a_run_writes_what_one_by_one_writes(ledger, tenant_id, engine) ->
     ]
     alone_rows = await written(engine, tenant_id, alone)
     together_rows = await written(engine, tenant_id, together)
-    assert together_rows["member"] == [("silver", together_rows["member"][0][1])]
+    assert together_rows["member"] == [("silver", MemberStatus.ACTIVE)]
     assert any(kind == "tier.upgraded" for kind, _ in together_rows["events"])
     for table in alone_rows:
         assert together_rows[table] == alone_rows[table], table
@@ -157,3 +169,47 @@ async def test_a_run_for_an_inactive_member_fails_every_create(ledger, tenant_id
     }
     assert all(one.outcome == Outcome.ACTIVITY_OUTCOME_FAILED for one in applied)
     assert (await written(engine, tenant_id, member_id))["activities"] == []
+
+
+async def test_a_run_of_refused_creates_writes_nothing(ledger, tenant_id, engine) -> None:
+    intake = ActivityIntake(ledger)
+    member_id = (await ledger.enroll(tenant_id, request_id="m")).member_id
+    late = [steps(f"late{i}", 1000, local="2027-01-01 00:00:00") for i in range(3)]
+    run = [ActivityItem(Op.ACTIVITY_OPERATION_CREATE, CLIENT, member_id, data) for data in late]
+    applied = await intake.apply_creates(tenant_id, run)
+    assert [one.failure.reason for one in applied if one.failure] == [
+        Reason.ACTIVITY_ERROR_REASON_TIMESTAMP_IN_FUTURE
+    ] * 3
+    assert (await written(engine, tenant_id, member_id))["activities"] == []
+
+
+class TickingClock(FakeClock):
+    """Time moves a little at every reading: a run of creates takes a while, as on a busy server."""
+
+    def now(self):  # type: ignore[no-untyped-def]
+        self.advance(dt.timedelta(milliseconds=10))
+        return super().now()
+
+
+async def test_what_comes_due_during_a_run_settles_with_its_events(tenant_id, engine) -> None:
+    """A hold's time runs out in the middle of a run: it is released, and announced (hold.expired),
+    as the next create's own lock would have done one by one."""
+    ledger = Ledger(engine, TickingClock(LEDGER_START), lambda _tenant_id: DEMO)
+    intake = ActivityIntake(ledger)
+    member_id = (await ledger.enroll(tenant_id, request_id="m")).member_id
+    await ledger.earn(
+        tenant_id, member_id, currency="permanent", points=100, source_id="bonus", entry=entry("e1")
+    )
+    hold = await ledger.create_hold(
+        tenant_id, member_id, currency="permanent", points=60, request_id="h", ttl_s=1
+    )
+    bikes = [bike(f"b{i}", 1.0, "2026-03-01 07:00:00") for i in range(40)]
+    run = [ActivityItem(Op.ACTIVITY_OPERATION_CREATE, CLIENT, member_id, data) for data in bikes]
+    applied = await intake.apply_creates(tenant_id, run)
+    assert [one.points_delta for one in applied] == [20] * 40
+    assert (await ledger.get_hold(tenant_id, hold.hold_id)).status == "expired"
+    kinds = [kind for kind, _ in (await written(engine, tenant_id, member_id))["events"]]
+    assert kinds.count("hold.expired") == 1
+    # Announced in the run, between two of its creates: not first (the hold was live at the lock).
+    assert 0 < kinds.index("hold.expired") < len(kinds) - 1
+    await check_invariants(engine)

@@ -130,7 +130,8 @@ async def test_every_read_of_one_use_sees_the_same_snapshot(engine: AsyncEngine)
         assert await item_count(connection) == 0  # SQLAlchemy's autobegin joins the use's snapshot
         kept = connection
     assert isinstance(kept, LoopConnection)
-    assert not kept.driver().in_transaction and not kept.sync_connection.in_transaction()
+    assert not kept.driver().in_transaction
+    assert not kept.sync_connection.in_transaction()
     async with read_connection(engine) as connection:
         assert await prepared_count(connection) == 1
 

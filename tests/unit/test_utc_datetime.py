@@ -50,8 +50,20 @@ def test_reading_gives_the_datetime_sqlalchemys_pair_gives() -> None:
         stored = bind(moment)
         assert ours(stored) == theirs(stored) == moment
         assert ours(stored).tzinfo is dt.UTC
-    for stored in ("2026-03-01 12:00:00", "2026-03-01 12:00:00.5"):  # written by hand or by SQL
-        assert ours(stored) == theirs(stored)
+    by_hand = {  # written by SQL or by hand, an offset included
+        "2026-03-01 12:00:00": dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC),
+        "2026-03-01 12:00:00.5": dt.datetime(2026, 3, 1, 12, 0, 0, 500000, tzinfo=dt.UTC),
+        "2026-03-01 14:00:00+02:00": dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC),
+    }
+    for stored, moment in by_hand.items():
+        assert ours(stored) == theirs(stored) == moment
+        assert ours(stored).tzinfo is dt.UTC
+    by_hand = ("2026-03-01 12:00:00", "2026-03-01 12:00:00.5", "2026-03-01 14:00:00+02:00")
+    for stored in by_hand:  # written by SQL or by hand, an offset included
+        assert ours(stored) == theirs(stored) == dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC) or (
+            stored.endswith(".5")
+        )
+        assert ours(stored).tzinfo is dt.UTC
     assert ours(None) is None
 
 

@@ -1,4 +1,5 @@
-"""Applying one partner activity: a create, an update or a delete, each in its own write transaction.
+"""Applying partner activities: a create, an update or a delete, each in its own write transaction,
+or a run of one member's creates in one (`apply_creates`, what a batch mostly is).
 
 An activity is applied whole or not at all: its row, its rule awards, its ledger postings, its raw
 reading and its events commit together. Creates are idempotent by (partner client, member, id) for
@@ -50,6 +51,8 @@ OPERATION_NAMES = {
     Op.ACTIVITY_OPERATION_UPDATE: "update",
     Op.ACTIVITY_OPERATION_DELETE: "delete",
 }
+# A run reads its usage once when its days' weeks and months span at most this (rules x days rows).
+RUN_USAGE_DAYS_MAX = 93
 INACTIVE_REASONS = frozenset({"MEMBER_DEACTIVATED", "MEMBER_ERASED"})  # lock_member refusals
 
 # The create path's statements, prepared once (storage/prepared.py).
@@ -183,10 +186,10 @@ class ActivityIntake:
 
     async def apply_creates(self, tenant_id: int, items: Sequence[ActivityItem]) -> list[Applied]:
         """Apply a run of creates for one member in one write transaction, each applied whole or
-        refused (FAILED with its reason) as `apply` would, in order. The member is locked and its
-        usage read once for the run; the usage is then kept current in memory, as `evaluate` counts
-        every award into it. A create is refused before its first write or not at all (its events
-        could not sit in a savepoint of their own), so a refusal leaves the run's other creates be."""
+        refused (FAILED with its reason) as `apply` would, in order. The member is locked once; its
+        usage is read once and kept current in memory (`evaluate` counts every award into it). A
+        create is refused before its first write or not at all: its events cannot sit in a savepoint
+        of their own, so a refusal after a write would roll back the whole run."""
         assert items, "an empty run"
         member_id = items[0].member_id
         assert all(item.operation == Op.ACTIVITY_OPERATION_CREATE for item in items)
@@ -195,23 +198,29 @@ class ActivityIntake:
         try:
             async with write_transaction(self.ledger.engine) as connection:
                 member = await self._lock(connection, program, tenant_id, member_id)
-                now = self.ledger.clock.now()
-                checks = [_checked_or_problem(program, member, item.data, now) for item in items]
-                days = [one.when.local_day for one in checks if isinstance(one, Checked)]
-                usage = engine_rules.Usage()
-                if days:
-                    window = engine_rules.usage_window(days)
-                    usage = await load_usage(connection, member.pk, window, exclude_origin=None)
-                applied = []
-                for item, checked in zip(items, checks, strict=True):
-                    tier_writes = tier_state_writes(connection)
-                    one = await self._create_in_run(connection, program, member, item, checked, usage)
-                    applied.append(one)
-                    if tier_state_writes(connection) != tier_writes:  # its points moved the tier
-                        member = await get_member(connection, tenant_id, member_id)
-                return applied
-        except ActivityProblem as problem:  # the member is not active: nothing of the run applies
+                return await self._run(connection, program, member, items)
+        except ActivityProblem as problem:
+            # Only the lock refuses a whole run (and rolls back what it did, as `apply` does): each
+            # create's own refusal is its result (_create_in_run).
+            if problem.reason != Reason.ACTIVITY_ERROR_REASON_MEMBER_INACTIVE:
+                raise
             return [Applied(Outcome.ACTIVITY_OUTCOME_FAILED, failure=problem) for _ in items]
+
+    async def _run(
+        self, connection: AsyncConnection, program: Program, member: Member, items: Sequence[ActivityItem]
+    ) -> list[Applied]:
+        now = self.ledger.clock.now()
+        checks = [_checked_or_problem(program, member, item.data, now) for item in items]
+        usage = await _run_usage(connection, member, checks)
+        applied: list[Applied] = []
+        for item, checked in zip(items, checks, strict=True):
+            if applied:  # what came due since the lock settles now, as a lock of its own would
+                await self._settle_rule_accounts(connection, program, member)
+            tier_writes = tier_state_writes(connection)
+            applied.append(await self._create_in_run(connection, program, member, item, checked, usage))
+            if tier_state_writes(connection) != tier_writes:  # its points moved the tier
+                member = await get_member(connection, member.tenant_id, member.member_id)
+        return applied
 
     async def _create_in_run(
         self,
@@ -220,18 +229,29 @@ class ActivityIntake:
         member: Member,
         item: ActivityItem,
         checked: Checked | ActivityProblem,
-        usage: engine_rules.Usage,
+        usage: engine_rules.Usage | None,  # None: read for this create alone (see _run_usage)
     ) -> Applied:
+        if isinstance(checked, ActivityProblem):
+            return Applied(Outcome.ACTIVITY_OUTCOME_FAILED, failure=checked)
         try:
-            if isinstance(checked, ActivityProblem):
-                raise checked
             replayed = await _replay_of(connection, member, item, checked)
         except ActivityProblem as problem:
             return Applied(Outcome.ACTIVITY_OUTCOME_FAILED, failure=problem)
         if replayed is not None:
             return replayed
-        results = {result.rule.id: result for result in evaluate(program, member, checked, usage)}
+        if usage is None:
+            results = await self._results(connection, program, member, checked, exclude_origin=None)
+        else:
+            results = _by_rule(evaluate(program, member, checked, usage))
         return await self._write_new(connection, program, member, item, checked, results)
+
+    async def _settle_rule_accounts(
+        self, connection: AsyncConnection, program: Program, member: Member
+    ) -> None:
+        """Settle the locked accounts with their events (points.expired, hold.expired): a lot's
+        expiry or a hold's end may come while a run goes on. No statement when nothing is due."""
+        for currency in sorted(rule_currencies(program)):
+            await self.ledger.settle(connection, member, currency)
 
     async def _lock(
         self, connection: AsyncConnection, program: Program, tenant_id: int, member_id: str
@@ -265,7 +285,7 @@ class ActivityIntake:
         results: dict[str, engine_rules.RuleResult],
     ) -> Applied:
         """Write a scored new activity: its row, its awards and postings, its reading and its event.
-        Refuses nothing (an ActivityProblem from here would leave a run's writes half done)."""
+        Refuses nothing: in a run (`apply_creates`) a refusal must come before the first write."""
         now = self.ledger.clock.now()
         (inserted,) = await _INSERT_ACTIVITY.rows(
             connection,
@@ -388,7 +408,7 @@ class ActivityIntake:
         """Each rule's result against the member's awards but those of `exclude_origin`, by rule id."""
         window = engine_rules.usage_window([checked.when.local_day])
         usage = await load_usage(connection, member.pk, window, exclude_origin=exclude_origin)
-        return {result.rule.id: result for result in evaluate(program, member, checked, usage)}
+        return _by_rule(evaluate(program, member, checked, usage))
 
     async def _post(
         self,
@@ -487,6 +507,24 @@ async def _replay_of(
             Reason.ACTIVITY_ERROR_REASON_ID_REUSED, "this id was posted before with other content"
         )
     return Applied(Outcome.ACTIVITY_OUTCOME_REPLAYED, row["type"])
+
+
+async def _run_usage(
+    connection: AsyncConnection, member: Member, checks: Sequence[Checked | ActivityProblem]
+) -> engine_rules.Usage | None:
+    """The member's awards that any limit of the run's days can count, read once; None when those
+    days are spread so wide (a program with a long backdate window) that each create reads its own."""
+    days = [one.when.local_day for one in checks if isinstance(one, Checked)]
+    if not days:
+        return None
+    window = engine_rules.usage_window(days)
+    if (window[1] - window[0]).days > RUN_USAGE_DAYS_MAX:
+        return None
+    return await load_usage(connection, member.pk, window, exclude_origin=None)
+
+
+def _by_rule(results: list[engine_rules.RuleResult]) -> dict[str, engine_rules.RuleResult]:
+    return {result.rule.id: result for result in results}
 
 
 def _checked_or_problem(

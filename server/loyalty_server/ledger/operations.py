@@ -275,8 +275,9 @@ class Ledger:
         if len(pks) < len(wanted):  # an account to create: that needs the member (its row id)
             member = await get_member(connection, tenant_id, member_id)
             now = self.clock.now()
-            pks = {
-                currency: await member_account_pk(connection, member, currency, now) for currency in wanted
+            pks = {  # created in one order (two first writes for one member never deadlock)
+                currency: await member_account_pk(connection, member, currency, now)
+                for currency in sorted(wanted)
             }
         # All locked before any is settled (settling one locks its lots and holds): still accounts
         # first, in id order, then what hangs off them, the one lock order every writer keeps.

@@ -179,7 +179,7 @@ async def _add_points(connection: AsyncConnection, member: Member, day: dt.date,
 
 # --- writing an evaluation -------------------------------------------------------------------------
 
-_STATE_COLUMNS = (
+_TIER_STATE_NAMES = (
     "tier_id",
     "tier_since",
     "custom_tier_id",
@@ -192,7 +192,7 @@ _TIER_WRITES = "loyalty.tier_state_writes"
 _STORE_STATE = Prepared(  # bind names other than the columns' (SQLAlchemy reserves those)
     update(members)
     .where(members.c.id == bindparam("b_member_pk"))
-    .values({name: bindparam(f"b_{name}", type_=members.c[name].type) for name in _STATE_COLUMNS})
+    .values({name: bindparam(f"b_{name}", type_=members.c[name].type) for name in _TIER_STATE_NAMES})
 )
 
 
@@ -206,7 +206,7 @@ async def _store(
     oldest_day: dt.date | None,  # the window's oldest day with points, read with its points
 ) -> None:
     review = tier_rules.next_review(tiers, state, oldest_day, now)
-    values = {  # _STATE_COLUMNS
+    values = {  # _TIER_STATE_NAMES
         "tier_id": state.tier_id,
         "tier_since": state.tier_since,
         "custom_tier_id": state.custom_tier_id,

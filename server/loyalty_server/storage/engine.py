@@ -91,7 +91,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         if getattr(dbapi_connection, "in_transaction", False):  # sqlite3's (aiosqlite's has none)
             # A kept read connection opens its snapshot on the driver (sqlite_loop._ReadConnections);
             # a read through SQLAlchemy on it carries on in that snapshot. Never a writer's BEGIN.
-            assert mode == "DEFERRED", "BEGIN IMMEDIATE on a connection already in a transaction"
+            if mode != "DEFERRED":  # not an assert: it must hold under -O too
+                raise RuntimeError("BEGIN IMMEDIATE on a connection already in a transaction")
             return
         # Straight to the driver: every connection begins so, and exec_driver_sql's events and result
         # handling cost more than the statement itself (a third of a one-row read's time).

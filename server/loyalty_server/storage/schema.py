@@ -70,7 +70,10 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
             return super().result_processor(dialect, coltype)
 
         def process(value: str | None) -> dt.datetime | None:
-            return None if value is None else str_to_datetime(value).replace(tzinfo=dt.UTC)
+            if value is None:
+                return None
+            moment = str_to_datetime(value)  # aware when the text carries an offset (SQL by hand)
+            return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
         return process
 

@@ -162,8 +162,9 @@ class ActivityRpcs(ActivityRpcBase):
         planned = await self._plan(request, request_id=request.request_id)
         entries = entries_of(request)
         response = activity_pb2.PostActivitiesResponse(transaction_id=entries[0][1].transaction_id)
-        # Each activity is its own transaction (applied whole or refused); on SQLite a run of them
-        # shares one commit, and runs are short so that other writers are not kept waiting long.
+        # Each activity is applied whole or refused; one member's consecutive creates share a write
+        # transaction (intake.apply_creates). On SQLite the writes of a chunk share one commit, and
+        # chunks are short so that other writers are not kept waiting long.
         for start in range(0, len(planned), ACTIVITIES_PER_COMMIT_MAX):
             async with grouped_writes(self.engine):
                 for run in create_runs(planned[start : start + ACTIVITIES_PER_COMMIT_MAX]):
@@ -175,7 +176,9 @@ class ActivityRpcs(ActivityRpcBase):
 
     async def _apply(self, tenant_id: int, run: list[Planned]) -> list[Applied]:
         if len(run) > 1:  # one member's creates: locked and scored together (intake.apply_creates)
-            return await self.intake.apply_creates(tenant_id, [one.item for one in run if one.item])
+            items = [one.item for one in run]
+            assert all(items), "a run holds only creates that were not refused up front"
+            return await self.intake.apply_creates(tenant_id, [item for item in items if item])
         (one,) = run
         if one.item is None:
             return [Applied(Outcome.ACTIVITY_OUTCOME_FAILED, failure=one.problem)]
