@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import Select
 from sqlalchemy.dialects import sqlite
 
-from loyalty_server.ledger import expiry_job
+from loyalty_server.ledger import expiry_job, transactions
 from loyalty_server.storage.engine import create_engine
 from loyalty_server.storage.migrate import migrate
 
@@ -34,3 +34,16 @@ async def test_expiring_notices_start_from_the_lots_inside_the_window(tmp_path: 
     assert plan[0] == "SEARCH lots USING INDEX ix_lots_expires_at (expires_at>? AND expires_at<?)", plan
     assert "SEARCH accounts USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
     assert not [step for step in plan if step.startswith("SCAN")], plan
+
+
+async def test_reading_transactions_back_uses_indexes_only(tmp_path: Path) -> None:
+    """Every write's response reads its transactions back: a scan of lots or postings there grows
+    with the whole ledger (a lot scan made RecordPurchase ten times slower after a bench's rounds)."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'plans.db'}")
+    await migrate(engine)
+    await engine.dispose()
+    for query in (transactions._TRANSACTIONS, transactions._POSTINGS, transactions._LOT_TIMES):
+        plan = _plan(tmp_path / "plans.db", query.params(pks=[1, 2, 3]))
+        assert not [step for step in plan if step.startswith("SCAN")], plan
+    lot_plan = _plan(tmp_path / "plans.db", transactions._LOT_TIMES.params(pks=[1, 2, 3]))
+    assert "SEARCH lots USING INDEX ix_lots_transaction_pk (transaction_pk=?)" in lot_plan, lot_plan

@@ -154,6 +154,7 @@ lots = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index(None, "account_pk", "available"),
     Index(None, "expires_at"),
+    Index(None, "transaction_pk"),  # a transaction's lots, read back with it (ledger/transactions.py)
 )
 
 # Two-phase spending: a hold reserves points (the account's `held`) until it is captured, voided or
