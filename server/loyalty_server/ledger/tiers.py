@@ -179,15 +179,7 @@ async def _add_points(connection: AsyncConnection, member: Member, day: dt.date,
 
 # --- writing an evaluation -------------------------------------------------------------------------
 
-_TIER_STATE_NAMES = (
-    "tier_id",
-    "tier_since",
-    "custom_tier_id",
-    "custom_tier_expires_at",
-    "downgrade_at",
-    "downgrade_warned_at",
-    "tier_review_at",
-)
+_TIER_STATE_NAMES = (*(column.name for column in _STATE_COLUMNS), "tier_review_at")  # what _store writes
 _TIER_WRITES = "loyalty.tier_state_writes"
 _STORE_STATE = Prepared(  # bind names other than the columns' (SQLAlchemy reserves those)
     update(members)
