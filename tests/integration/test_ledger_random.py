@@ -35,7 +35,7 @@ from loyalty_server.config import DEMO_PROGRAM
 from loyalty_server.errors import DomainError
 from loyalty_server.ledger.book import Booked, Entry
 from loyalty_server.ledger.corrections import Corrections, Transfer
-from loyalty_server.ledger.members import Member
+from loyalty_server.ledger.members import Member, get_member
 from loyalty_server.ledger.operations import CurrencyBalanceView, HoldView, Ledger
 from loyalty_server.ledger.reversals import OriginReversal, Proportion, reverse_origin
 from loyalty_server.ledger.rewards import Redemption, Rewards
@@ -124,7 +124,9 @@ class Walk:
 
     async def figures(self, member_id: str, currency: str) -> tuple[Member, CurrencyBalanceView]:
         balance = await self.ledger.balance(self.tenant_id, member_id)
-        return balance.member, next(c for c in balance.currencies if c.currency == currency)
+        async with self.engine.connect() as connection:
+            member = await get_member(connection, self.tenant_id, member_id)
+        return member, next(c for c in balance.currencies if c.currency == currency)
 
 
 async def test_random_walk_keeps_the_invariants(database_url: str) -> None:

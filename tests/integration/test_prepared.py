@@ -42,7 +42,7 @@ async def test_prepared_rows_equal_sqlalchemy_rows(ledger, engine, tenant_id) ->
     await earn(ledger, tenant_id, rich.member_id, "permanent", 200, "purchase")
     await earn(ledger, tenant_id, rich.member_id, "temporary", 70, "bonus")
     statement = balance_read._MEMBER_BALANCES.statement
-    for member in (rich, bare):
+    for member in (bare, rich):
         parameters = {"tenant": tenant_id, "member": member.member_id}
         async with engine.connect() as connection:  # SQLAlchemy's own execution, on either database
             expected = [dict(row) for row in (await connection.execute(statement, parameters)).mappings()]
@@ -52,9 +52,9 @@ async def test_prepared_rows_equal_sqlalchemy_rows(ledger, engine, tenant_id) ->
             got = await balance_read._MEMBER_BALANCES.rows(connection, **parameters)
         assert got == expected
         assert [type(value) for value in got[0].values()] == [type(value) for value in expected[0].values()]
-    created_at = got[0]["created_at"]
-    assert isinstance(created_at, dt.datetime)
-    assert created_at.tzinfo is dt.UTC
+    updated_at = got[0]["account_updated_at"]  # rich's, through UtcDateTime's result processor
+    assert isinstance(updated_at, dt.datetime)
+    assert updated_at.tzinfo is dt.UTC
 
 
 async def test_member_balances_gather_accounts_and_sources(ledger, engine, tenant_id) -> None:

@@ -27,6 +27,7 @@ from loyalty_server.activity.purchases import (
 from loyalty_server.activity.tables import purchase_lines, purchase_returns, purchases, rule_awards
 from loyalty_server.errors import DomainError, ErrorKind
 from loyalty_server.ledger.book import Entry
+from loyalty_server.ledger.members import get_member
 from loyalty_server.ledger.operations import Ledger
 from loyalty_server.ledger.rewards import Rewards
 from loyalty_server.ledger.tables import coupons, ledger_transactions
@@ -459,8 +460,9 @@ async def test_simulate_purchase_explains_and_writes_nothing(shop, ledger, tenan
     assert [await count(engine, table) for table in tables] == before
     # An employee earns double; with no member, the lowest tier applies.
     await Tiers(ledger).set_custom(tenant_id, member.member_id, "employee", reason="staff", request_id="t")
-    refreshed = await ledger.balance(tenant_id, member.member_id)
-    doubled = await shop.simulate_purchase(tenant_id, refreshed.member, [BALL, BOOK])
+    async with engine.connect() as connection:
+        refreshed = await get_member(connection, tenant_id, member.member_id)
+    doubled = await shop.simulate_purchase(tenant_id, refreshed, [BALL, BOOK])
     assert doubled.points_total == 176
     sports = doubled.lines[0].evaluations[1].result
     assert (sports.multiplier.percent, sports.multiplier.tier_id) == (200, "employee")

@@ -41,6 +41,7 @@ from loyalty_server.ledger.tiers import tier_state_writes
 from loyalty_server.program.model import Program
 from loyalty_server.storage.engine import write_transaction
 from loyalty_server.storage.prepared import Prepared, Row
+from loyalty_server.timestamps import set_timestamp
 
 Op = activity_pb2.ActivityOperation
 Outcome = activity_pb2.ActivityOutcome
@@ -490,7 +491,7 @@ class ActivityIntake:
         payload.client_id = item.client_id
         payload.activity_type = TYPE_BY_NAME[type_name]
         payload.operation = OPERATION_NAMES[item.operation]
-        payload.occur_time.FromDatetime(when.occurred_at)
+        set_timestamp(payload.occur_time, when.occurred_at)
         payload.points_delta = applied.points_delta
         await append_event(connection, self.ledger.clock, tenant_id=member.tenant_id, event=event)
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from google.protobuf import timestamp_pb2
-
 from loyalty.v1 import auth_pb2, common_pb2
 from loyalty_server.auth.accounts import MemberAccount
 from loyalty_server.auth.audit import AuditEntry
@@ -15,6 +13,7 @@ from loyalty_server.auth.keys import SigningKey
 from loyalty_server.auth.service_accounts import ServiceAccount
 from loyalty_server.ledger.members import CHANNELS, Member
 from loyalty_server.principal import Role
+from loyalty_server.timestamps import timestamp
 
 ROLES = {
     Role.ADMIN: auth_pb2.ROLE_ADMIN,
@@ -46,14 +45,6 @@ GRANT_TYPES = {
     auth_pb2.GRANT_TYPE_REFRESH_TOKEN: "refresh_token",
     auth_pb2.GRANT_TYPE_CLIENT_CREDENTIALS: "client_credentials",
 }
-
-
-def timestamp(moment: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
-    if moment is None:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
 
 
 def seed_time(moment: dt.datetime | None) -> str:

@@ -28,6 +28,7 @@ from loyalty_server.clock import Clock
 from loyalty_server.storage.engine import after_commit, before_commit, in_inner_savepoint, transaction_state
 from loyalty_server.storage.prepared import Prepared
 from loyalty_server.storage.schema import events
+from loyalty_server.timestamps import set_timestamp
 
 EventType = subscription_pb2.EventType
 
@@ -90,7 +91,7 @@ async def append_event(
     event.event_id = str(uuid.uuid4())
     event.type_name = TYPE_NAMES[event.type]
     now = clock.now()
-    event.event_time.FromDatetime(now)
+    set_timestamp(event.event_time, now)
     pending: list[dict[str, Any]] = transaction_state(connection).setdefault(_PENDING, [])
     if not pending:
         before_commit(connection, _PENDING, _write_pending)

@@ -25,6 +25,7 @@ from loyalty_server.ledger.tables import accounts, lots, members
 from loyalty_server.logs import log_event
 from loyalty_server.storage.engine import write_transaction
 from loyalty_server.storage.schema import tenants
+from loyalty_server.timestamps import set_timestamp
 
 ACCOUNTS_PER_ROUND_MAX = 500
 NOTICES_PER_ROUND_MAX = 500
@@ -165,7 +166,7 @@ async def announce_expiring(ledger: Ledger) -> int:
             payload = subscription_pb2.PointsExpiringPayload(
                 currency=currency, points=int(points), days_until_expiry=max(0, (first_expiry - now).days)
             )
-            payload.expire_time.FromDatetime(first_expiry)
+            set_timestamp(payload.expire_time, first_expiry)
             event = subscription_pb2.Event(
                 type=subscription_pb2.EVENT_TYPE_POINTS_EXPIRING,
                 member=event_member(member),

@@ -36,6 +36,7 @@ from loyalty_server.ledger.members import (
 from loyalty_server.ledger.operations import Ledger
 from loyalty_server.ledger.tables import holds, members
 from loyalty_server.storage.engine import write_transaction
+from loyalty_server.timestamps import set_timestamp
 
 UPDATABLE_FIELDS = frozenset(
     {
@@ -165,7 +166,7 @@ class MemberLifecycle:
                 type=subscription_pb2.EVENT_TYPE_MEMBER_ERASED, request_id=request_id
             )
             event.member.member_id = member.member_id
-            event.member_erased.erase_time.FromDatetime(now)
+            set_timestamp(event.member_erased.erase_time, now)
             await append_event(connection, self.ledger.clock, tenant_id=tenant_id, event=event)
             # Past events (and webhooks still to be sent) keep only the member id.
             await forget_member(connection, tenant_id=tenant_id, member_id=member.member_id)

@@ -20,7 +20,7 @@ from loyalty_server.clock import Clock
 from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument
 from loyalty_server.events.outbox import append_event
 from loyalty_server.ledger import idempotency
-from loyalty_server.ledger.balance_read import AccountFigures, read_member_balances
+from loyalty_server.ledger.balance_read import AccountFigures, MemberIds, read_member_balances
 from loyalty_server.ledger.book import (
     POINTS_MAX,
     Booked,
@@ -45,6 +45,7 @@ from loyalty_server.ledger.tiers import earn_multiplier_percent, record_qualifyi
 from loyalty_server.program.model import Program
 from loyalty_server.storage.engine import write_transaction
 from loyalty_server.storage.sqlite_loop import read_connection
+from loyalty_server.timestamps import set_timestamp
 
 ProgramFor = Callable[[int], Program]  # tenant id -> its program
 HOLD_TTL_S_MAX = 7 * 24 * 3600
@@ -81,7 +82,7 @@ class CurrencyBalanceView:
 
 @dataclass(frozen=True, slots=True)
 class BalanceView:
-    member: Member
+    member: MemberIds
     currencies: list[CurrencyBalanceView]  # in program order, zero rows included
     updated_at: dt.datetime | None
 
@@ -328,7 +329,7 @@ class Ledger:
         now = self.clock.now()
         if any(a.settle_at is not None and a.settle_at <= now for a in read.accounts.values()):
             async with write_transaction(self.engine) as connection:
-                await self.settle_all(connection, read.member)
+                await self.settle_all(connection, await get_member(connection, tenant_id, member_id))
                 read = await read_member_balances(connection, tenant_id, member_id)
         views = [_currency_view(currency, read.accounts.get(currency)) for currency in program.currencies]
         updated = max((account.updated_at for account in read.accounts.values()), default=None)
@@ -603,7 +604,7 @@ class Ledger:
             hold["points"] - hold["captured_points"] if hold["status"] != "active" else 0
         )
         payload.reference = hold["reference"]
-        payload.expire_time.FromDatetime(hold["expires_at"])
+        set_timestamp(payload.expire_time, hold["expires_at"])
         await append_event(connection, self.clock, tenant_id=member.tenant_id, event=event)
 
     def expiry_for(
@@ -641,9 +642,9 @@ class Ledger:
             available_points_after=booked.available_after,
         )
         if booked.expires_at:
-            payload.expire_time.FromDatetime(booked.expires_at)
+            set_timestamp(payload.expire_time, booked.expires_at)
         if booked.pending_until:
-            payload.pending_until.FromDatetime(booked.pending_until)
+            set_timestamp(payload.pending_until, booked.pending_until)
         field = {
             subscription_pb2.EVENT_TYPE_POINTS_EARNED: "points_earned",
             subscription_pb2.EVENT_TYPE_POINTS_SPENT: "points_spent",

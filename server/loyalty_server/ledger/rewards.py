@@ -54,6 +54,7 @@ from loyalty_server.ledger.tables import coupons, ledger_transactions, members, 
 from loyalty_server.program.model import Program, Reward
 from loyalty_server.storage.engine import write_transaction
 from loyalty_server.storage.sqlite_loop import read_connection
+from loyalty_server.timestamps import set_timestamp
 
 ORIGIN_TYPE = "coupon"  # common.proto ORIGIN_TYPE_COUPON: a reward redeemed into a coupon, id = coupon id
 ORDER_ID_LENGTH_MAX = 128
@@ -498,8 +499,8 @@ class Rewards:
 
     async def _member_facts(self, tenant_id: int, member_id: str) -> MemberFacts:
         balance = await self.ledger.balance(tenant_id, member_id)  # settles due lots first
-        member = balance.member
         async with self.engine.connect() as connection:
+            member = await get_member(connection, tenant_id, member_id)
             tiers = await self._member_tiers(connection, member)
             query = (
                 select(coupons.c.reward_id, func.count())
@@ -612,7 +613,7 @@ class Rewards:
             currency=coupon.currency,
             transaction_id=booked.transaction_id,
         )
-        payload.coupon_expire_time.FromDatetime(coupon.expires_at)
+        set_timestamp(payload.coupon_expire_time, coupon.expires_at)
         event = subscription_pb2.Event(
             type=subscription_pb2.EVENT_TYPE_REWARD_REDEEMED,
             member=event_member(member),

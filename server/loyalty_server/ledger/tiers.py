@@ -49,6 +49,7 @@ from loyalty_server.program.model import Tiers as TierSettings
 from loyalty_server.storage.engine import write_transaction
 from loyalty_server.storage.prepared import Prepared, Row
 from loyalty_server.storage.sqlite_loop import read_connection
+from loyalty_server.timestamps import set_timestamp
 
 if TYPE_CHECKING:
     from loyalty_server.ledger.operations import Ledger
@@ -241,7 +242,7 @@ def _event(member: Member, change: TierChange, request_id: str) -> subscription_
         warning.tier_id, warning.tier_name = change.previous.id, change.previous.name
         warning.downgrade_tier_id, warning.downgrade_tier_name = change.current.id, change.current.name
         warning.direction = common_pb2.TIER_MOVE_DIRECTION_DOWN
-        warning.downgrade_time.FromDatetime(change.downgrade_at)
+        set_timestamp(warning.downgrade_time, change.downgrade_at)
         warning.points_needed = change.points_needed
         return event
     up = change.kind is ChangeKind.UPGRADED

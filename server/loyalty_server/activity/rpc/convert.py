@@ -9,6 +9,7 @@ from loyalty_server.activity.timing import local_midnight
 from loyalty_server.activity.values import NAME_BY_TYPE, TYPE_BY_NAME, ActivityProblem
 from loyalty_server.ledger.members import Member
 from loyalty_server.program.model import Period
+from loyalty_server.timestamps import set_timestamp
 
 LIMIT_PERIODS = {
     Period.DAY: ledger_pb2.LIMIT_PERIOD_DAY,
@@ -50,8 +51,8 @@ def limit_check_to_proto(check: LimitCheck, member: Member | None) -> activity_p
         points_cut=check.points_cut,
     )
     if member is not None:
-        proto.period_start_time.FromDatetime(local_midnight(check.start_day, member.zone))
-        proto.period_end_time.FromDatetime(local_midnight(check.end_day, member.zone))
+        set_timestamp(proto.period_start_time, local_midnight(check.start_day, member.zone))
+        set_timestamp(proto.period_end_time, local_midnight(check.end_day, member.zone))
     return proto
 
 
@@ -87,9 +88,9 @@ def activity_to_proto(view: ActivityView, member_id: str) -> activity_pb2.Activi
         points=view.points,
         value_retained=view.value_retained,
     )
-    proto.occur_time.FromDatetime(view.occurred_at)
-    proto.create_time.FromDatetime(view.created_at)
-    proto.update_time.FromDatetime(view.updated_at)
+    set_timestamp(proto.occur_time, view.occurred_at)
+    set_timestamp(proto.create_time, view.created_at)
+    set_timestamp(proto.update_time, view.updated_at)
     return proto
 
 
@@ -100,6 +101,6 @@ def reading_to_proto(view: ReadingView) -> activity_pb2.HealthReading:
         type=TYPE_BY_NAME[view.type_name],
         value=view.value,
     )
-    proto.occur_time.FromDatetime(view.occurred_at)
-    proto.purge_time.FromDatetime(view.purge_at)
+    set_timestamp(proto.occur_time, view.occurred_at)
+    set_timestamp(proto.purge_time, view.purge_at)
     return proto

@@ -11,6 +11,7 @@ from loyalty_server.errors import FieldViolation, invalid_argument
 from loyalty_server.ledger.members import CHANNELS, Member, MemberStatus
 from loyalty_server.ledger.operations import BalanceView, CurrencyBalanceView, HoldView
 from loyalty_server.ledger.transactions import TransactionView
+from loyalty_server.timestamps import timestamp
 
 MEMBER_STATUSES = {
     MemberStatus.ACTIVE: common_pb2.MEMBER_STATUS_ACTIVE,
@@ -57,15 +58,6 @@ HOLD_STATUSES = {
     "voided": ledger_pb2.HOLD_STATUS_VOIDED,
     "expired": ledger_pb2.HOLD_STATUS_EXPIRED,
 }
-
-
-def timestamp(moment: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
-    """A Timestamp, or None so an unset optional time stays unset in the message."""
-    if moment is None:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
 
 
 # google.protobuf.Timestamp's documented range, 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z:
