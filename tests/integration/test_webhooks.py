@@ -26,7 +26,7 @@ from loyalty_server.principal import Role
 from loyalty_server.runtime.server import LoyaltyServer
 from loyalty_server.storage.engine import create_engine
 from loyalty_server.tenancy import create_tenant
-from loyalty_server.webhooks.relay import RELAY_CURSOR
+from loyalty_server.webhooks.relay import RELAY_CURSOR, relay_round
 from loyalty_server.webhooks.signing import SignatureError, verify
 from loyalty_server.webhooks.tables import webhook_attempts, webhook_deliveries, webhook_secrets
 from tests.integration.test_auth_flow import Flow, fails
@@ -248,6 +248,40 @@ async def test_a_signed_delivery_of_an_event(stub, ledger, admin, receiver) -> N
     assert delivery.message_id == got.message_id
     assert delivery.last_attempt.http_status_code == 204
     assert delivery.event_type == T.EVENT_TYPE_MEMBER_ENROLLED
+
+
+async def test_with_no_endpoint_the_relay_moves_past_events_and_a_new_endpoint_gets_only_later_ones(
+    server, stub, ledger, admin, receiver
+) -> None:
+    await enroll(ledger, admin, "CARD-1")
+    await relayed(server)  # no endpoint: the cursor moves to the latest event, nothing is created
+    async with server.app.engine.connect() as connection:  # type: ignore[union-attr]
+        count = select(func.count()).select_from(webhook_deliveries)
+        assert (await connection.execute(count)).scalar_one() == 0
+    await create_endpoint(stub, admin, receiver.url, T.EVENT_TYPE_MEMBER_ENROLLED)
+    await enroll(ledger, admin, "CARD-2")
+    (got,) = await receiver.wait_for(1)
+    assert loyalty_id_of(got) == "CARD-2"
+    await relayed(server)
+    assert len(receiver.received) == 1
+
+
+async def test_with_no_endpoint_enabled_a_relay_round_reads_no_event(
+    server, stub, ledger, admin, receiver
+) -> None:
+    await server.app.webhooks.worker.stop()  # type: ignore[union-attr]  # only this test relays
+    engine, clock = server.app.engine, server.app.clock  # type: ignore[union-attr]
+    await enroll(ledger, admin, "CARD-1")
+    await enroll(ledger, admin, "CARD-2")
+    assert await relay_round(engine, clock) == (0, 0), "moved past, none read"
+    async with engine.connect() as connection:
+        latest = await latest_sequence(connection)
+        cursor = select(outbox_cursors.c.sequence).where(outbox_cursors.c.name == RELAY_CURSOR)
+        assert (await connection.execute(cursor)).scalar_one() == latest > 0
+    # With an endpoint enabled, the relay reads again: the next event, and only it.
+    await create_endpoint(stub, admin, receiver.url, T.EVENT_TYPE_MEMBER_ENROLLED)
+    await enroll(ledger, admin, "CARD-3")
+    assert await relay_round(engine, clock) == (1, 1)
 
 
 async def test_retries_after_500s_keep_the_webhook_id_and_honour_retry_after(

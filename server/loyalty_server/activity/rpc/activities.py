@@ -40,7 +40,6 @@ from loyalty_server.auth.authorization import TRANSACTION_ID_LENGTH_MAX
 from loyalty_server.auth.grants import grant_is_active
 from loyalty_server.auth.tokens import invalid_token
 from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument
-from loyalty_server.ledger.members import get_member
 from loyalty_server.ledger.rpc.convert import datetime_of, moment_of
 from loyalty_server.principal import Role
 from loyalty_server.storage.group_commit import grouped_writes
@@ -143,9 +142,8 @@ class ActivityRpcs(ActivityRpcBase):
             if key not in known:
                 known[key] = await self._target(entry, default_member_id)
             targets.append(known[key])
-        async with read_connection(self.engine) as connection:  # unknown members fail the call up front
-            for member_id in sorted({target.member_id for target in targets}):
-                await get_member(connection, self.tenant_id(), member_id)
+        # Unknown members fail the call up front, before any write.
+        await self.known_members.require(self.tenant_id(), (target.member_id for target in targets))
         return plan_batch(entries, targets, request_id=request_id, actor=self.actor())
 
     # ----- PostActivities / SimulateActivities -------------------------------------------------
