@@ -44,13 +44,15 @@ async def test_a_member_seen_once_is_not_read_again(ledger, engine, tenant_id, r
 async def test_unknown_members_are_refused_and_not_remembered(ledger, engine, tenant_id, reads) -> None:
     ann = await ledger.enroll(tenant_id, request_id="ann")
     known = KnownMembers(engine)
-    with pytest.raises(DomainError) as refused:
-        await known.require(tenant_id, ["m_zz", ann.member_id, "m_aa"])
+    with pytest.raises(DomainError) as refused:  # "m_0" sorts before every issued id, "m_zz" after
+        await known.require(tenant_id, ["m_zz", ann.member_id, "m_0"])
     assert (refused.value.kind, refused.value.reason) == (ErrorKind.NOT_FOUND, "MEMBER_NOT_FOUND")
-    assert refused.value.metadata["member_id"] == "m_aa", "the first unknown in id order"
+    assert refused.value.metadata["member_id"] == "m_0", "the first unknown in id order"
+    assert len(known) == 0
     await known.require(tenant_id, [ann.member_id])
     with pytest.raises(DomainError):
-        await known.require(tenant_id, ["m_aa"])  # still unknown: read again, refused again
+        await known.require(tenant_id, ["m_0"])  # still unknown: read again, refused again
+    await known.require(tenant_id, [ann.member_id])
     assert len(reads) == 3
 
 

@@ -14,7 +14,6 @@ for them.
 
 from __future__ import annotations
 
-import uuid
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty.v1 import subscription_pb2
 from loyalty_server.clock import Clock
+from loyalty_server.ids import uuid7
 from loyalty_server.storage.engine import after_commit, before_commit, in_inner_savepoint, transaction_state
 from loyalty_server.storage.prepared import Prepared
 from loyalty_server.storage.schema import events
@@ -88,7 +88,7 @@ async def append_event(
     assert event.type in TYPE_NAMES, f"unknown event type {event.type}"
     assert event.WhichOneof("payload") is not None, "an event needs its payload"
     assert not in_inner_savepoint(connection), "a savepoint could roll back an event kept for commit"
-    event.event_id = str(uuid.uuid4())
+    event.event_id = uuid7()
     event.type_name = TYPE_NAMES[event.type]
     now = clock.now()
     set_timestamp(event.event_time, now)

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -45,6 +44,7 @@ from sqlalchemy.sql.dml import Update
 
 from loyalty_server.clock import Clock
 from loyalty_server.errors import DomainError, ErrorKind
+from loyalty_server.ids import time_ordered_hex
 from loyalty_server.ledger.account_ids import known_account_pk, remember_account_pk
 from loyalty_server.ledger.account_rows import forget_row, keep_row, kept_row
 from loyalty_server.ledger.flows import note_flow
@@ -152,7 +152,7 @@ def program_account_name(kind: str, currency: str) -> str:
 
 
 def new_transaction_id() -> str:
-    return "t_" + secrets.token_hex(10)
+    return "t_" + time_ordered_hex()
 
 
 def _account_write(statement: Update) -> Prepared:
@@ -1061,7 +1061,7 @@ async def recheck_spared(connection: AsyncConnection, account_pk: int) -> None:
 
 
 def new_hold_id() -> str:
-    return "h_" + secrets.token_hex(10)
+    return "h_" + time_ordered_hex()
 
 
 async def place_hold(

@@ -22,6 +22,7 @@ from loyalty.v1 import common_pb2, subscription_pb2
 from loyalty_server.clock import Clock
 from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument, not_found
 from loyalty_server.events.outbox import append_event
+from loyalty_server.ids import time_ordered_hex
 from loyalty_server.ledger.tables import members
 from loyalty_server.storage.prepared import Prepared
 
@@ -81,7 +82,7 @@ class Member:
 
 
 def new_member_id() -> str:
-    return "m_" + secrets.token_hex(10)
+    return "m_" + time_ordered_hex()
 
 
 def normalize_email(email: str | None) -> str | None:

@@ -32,7 +32,6 @@ import datetime as dt
 import enum
 import hashlib
 import json
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +44,7 @@ from loyalty.v1 import subscription_pb2
 from loyalty_server import requests
 from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument, not_found
 from loyalty_server.events.outbox import append_event
+from loyalty_server.ids import time_ordered_hex
 from loyalty_server.ledger import coupon_codes, idempotency
 from loyalty_server.ledger.book import Booked, Entry, debit
 from loyalty_server.ledger.members import Member, MemberStatus, event_member, get_member, require_active
@@ -190,7 +190,7 @@ def coupon_status(stored: str, expires_at: dt.datetime, now: dt.datetime) -> str
 
 
 def new_coupon_id() -> str:
-    return "c_" + secrets.token_hex(10)
+    return "c_" + time_ordered_hex()
 
 
 # --- the domain -----------------------------------------------------------------------------------
