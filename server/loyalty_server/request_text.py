@@ -23,6 +23,7 @@ from google.protobuf.message import Message
 from loyalty_server.errors import FieldViolation, invalid_argument
 
 NUL = "\x00"
+NUL_BYTE = b"\x00"
 ID_LENGTH_MAX = 128
 # Checked on every write by requests.check_request_id, with its own reason (REQUEST_ID_INVALID).
 _IDS_CHECKED_ELSEWHERE = frozenset({"request_id"})
@@ -90,7 +91,10 @@ def long_id_field(message: Message) -> str | None:
 def check_request_text(message: Message) -> None:
     """INVALID_ARGUMENT naming the field: INVALID_CHARACTER for the first string holding a NUL,
     FIELD_TOO_LONG for a top-level id over ID_LENGTH_MAX."""
-    path = nul_field(message)
+    # A NUL in a string is a 0 byte in the message's encoding. Most requests have no 0 byte at all,
+    # and encoding one is far cheaper than walking its fields (0.5 against 8 us for one activity, 7
+    # against 450 us for a hundred). A 0 byte may also be part of a number: then the walk decides.
+    path = nul_field(message) if NUL_BYTE in message.SerializeToString() else None
     if path is not None:
         raise invalid_argument(
             "INVALID_CHARACTER",

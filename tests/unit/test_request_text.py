@@ -4,6 +4,8 @@ no NUL anywhere, found with its path, and no top-level id over ID_LENGTH_MAX."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from loyalty.v1 import activity_pb2, common_pb2, ledger_pb2
 from loyalty_server.errors import DomainError
@@ -64,3 +66,21 @@ def test_nested_ids_and_request_ids_keep_their_own_checks() -> None:
     own reason, REQUEST_ID_INVALID."""
     assert long_id_field(_batch("i" * (ID_LENGTH_MAX + 1))) is None
     assert long_id_field(activity_pb2.PostActivitiesRequest(request_id="r" * 1000)) is None
+
+
+def test_zero_bytes_of_numbers_are_not_a_nul() -> None:
+    message = _batch("a")
+    message.creates[0].data[0].value.weight.weight_pounds = 1.0  # a double: 00 00 00 00 00 00 f0 3f
+    assert b"\x00" in message.SerializeToString()
+    check_request_text(message)
+
+
+@given(st.lists(st.text(max_size=8), min_size=1, max_size=5), st.floats(allow_nan=False))
+def test_refused_exactly_when_a_string_holds_a_nul(ids: list[str], weight: float) -> None:
+    message = _batch(*ids)
+    message.creates[0].data[0].value.weight.weight_pounds = weight
+    if any("\x00" in activity_id for activity_id in ids):
+        with pytest.raises(DomainError):
+            check_request_text(message)
+    else:
+        check_request_text(message)
