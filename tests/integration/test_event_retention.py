@@ -23,7 +23,8 @@ from loyalty_server.runtime.server import LoyaltyServer
 from loyalty_server.storage.engine import write_transaction
 from loyalty_server.storage.schema import events
 from loyalty_server.webhooks.endpoints import Owner
-from loyalty_server.webhooks.relay import RELAY_CURSOR, relay_round
+from loyalty_server.webhooks.relay import relay_round
+from loyalty_server.webhooks.relay_cursor import RELAY_CURSOR
 from loyalty_server.webhooks.tables import webhook_deliveries
 from tests.integration.test_auth_flow import Flow
 from tests.support import bearer, make_settings, service_token

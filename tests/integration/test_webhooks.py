@@ -26,7 +26,9 @@ from loyalty_server.principal import Role
 from loyalty_server.runtime.server import LoyaltyServer
 from loyalty_server.storage.engine import create_engine
 from loyalty_server.tenancy import create_tenant
-from loyalty_server.webhooks.relay import RELAY_CURSOR, relay_round
+from loyalty_server.webhooks import relay
+from loyalty_server.webhooks.relay import relay_round
+from loyalty_server.webhooks.relay_cursor import RELAY_CURSOR
 from loyalty_server.webhooks.signing import SignatureError, verify
 from loyalty_server.webhooks.tables import webhook_attempts, webhook_deliveries, webhook_secrets
 from tests.integration.test_auth_flow import Flow, fails
@@ -267,7 +269,7 @@ async def test_with_no_endpoint_the_relay_moves_past_events_and_a_new_endpoint_g
 
 
 async def test_with_no_endpoint_enabled_a_relay_round_reads_no_event(
-    server, stub, ledger, admin, receiver
+    server, stub, ledger, admin, receiver, monkeypatch
 ) -> None:
     await server.app.webhooks.worker.stop()  # type: ignore[union-attr]  # only this test relays
     engine, clock = server.app.engine, server.app.clock  # type: ignore[union-attr]
@@ -278,6 +280,17 @@ async def test_with_no_endpoint_enabled_a_relay_round_reads_no_event(
         latest = await latest_sequence(connection)
         cursor = select(outbox_cursors.c.sequence).where(outbox_cursors.c.name == RELAY_CURSOR)
         assert (await connection.execute(cursor)).scalar_one() == latest > 0
+    # Caught up, a round writes nothing (it runs every second on an idle server).
+    moves: list[int] = []
+    real_move = relay.move_relay_cursor
+
+    async def counted_move(connection, sequence: int) -> None:
+        moves.append(sequence)
+        await real_move(connection, sequence)
+
+    monkeypatch.setattr(relay, "move_relay_cursor", counted_move)
+    assert await relay_round(engine, clock) == (0, 0)
+    assert moves == []
     # With an endpoint enabled, the relay reads again: the next event, and only it.
     await create_endpoint(stub, admin, receiver.url, T.EVENT_TYPE_MEMBER_ENROLLED)
     await enroll(ledger, admin, "CARD-3")
@@ -1128,5 +1141,31 @@ async def test_stopping_the_server_while_the_webhook_worker_waits_on_the_databas
                 while not (await asyncio.wait([stopping], timeout=1))[0]:  # it hung: end the loops
                     for task in worker._tasks:
                         task.cancel()
+    finally:
+        await blocker_engine.dispose()
+
+
+async def test_creating_an_endpoint_waits_for_a_relay_round_in_progress(
+    server, stub, admin, receiver, database_url
+) -> None:
+    # On PostgreSQL a relay round that found no endpoint could otherwise move past an event committed
+    # after the new endpoint read its start: the endpoint takes the relay's lock first
+    # (webhooks/relay_cursor.py). SQLite's one writer already serializes the two.
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one write transaction at a time")
+    await server.app.webhooks.worker.stop()  # type: ignore[union-attr]
+    blocker_engine = create_engine(database_url)
+    try:
+        async with blocker_engine.connect() as blocker:  # a relay round, holding the cursor
+            cursor = outbox_cursors.c
+            await blocker.execute(
+                select(cursor.sequence).where(cursor.name == RELAY_CURSOR).with_for_update()
+            )
+            creating = asyncio.create_task(create_endpoint(stub, admin, receiver.url))
+            done, _ = await asyncio.wait([creating], timeout=0.5)
+            assert not done, "the endpoint was created while a relay round held the cursor"
+            await blocker.rollback()
+            created = await asyncio.wait_for(creating, timeout=5)
+            assert created.webhook_endpoint.enabled
     finally:
         await blocker_engine.dispose()

@@ -10,6 +10,7 @@ from loyalty_server import ids
 from loyalty_server.ledger.book import new_hold_id, new_transaction_id
 from loyalty_server.ledger.members import new_member_id
 from loyalty_server.ledger.rewards import new_coupon_id
+from loyalty_server.ledger.tables import coupons, holds, ledger_transactions, members
 
 
 def test_a_uuid7_is_a_valid_version_7_uuid_that_starts_with_the_time() -> None:
@@ -39,18 +40,25 @@ def test_ids_made_later_sort_after() -> None:
     assert all(a < b for a, b in zip(first, later, strict=True))
 
 
-def test_no_repeats_within_one_millisecond() -> None:
-    made = [ids.uuid7() for _ in range(20_000)] + [new_member_id() for _ in range(20_000)]
+def test_no_repeats_among_many_made_at_once() -> None:
+    made = [ids.uuid7() for _ in range(20_000)] + [new_transaction_id() for _ in range(20_000)]
     assert len(set(made)) == len(made)
 
 
 def test_public_ids_keep_their_prefix_and_fit_their_columns() -> None:
-    for make, prefix in (
-        (new_transaction_id, "t_"),
-        (new_member_id, "m_"),
-        (new_hold_id, "h_"),
-        (new_coupon_id, "c_"),
+    for make, prefix, column in (
+        (new_transaction_id, "t_", ledger_transactions.c.transaction_id),
+        (new_hold_id, "h_", holds.c.hold_id),
+        (new_coupon_id, "c_", coupons.c.coupon_id),
+        (new_member_id, "m_", members.c.member_id),
     ):
         made = make()
         assert made.startswith(prefix)
-        assert len(made) == 30 <= 32, "the columns are VARCHAR(32)"
+        assert len(made) <= column.type.length
+
+
+def test_member_ids_stay_random() -> None:
+    """A member id outlives an erasure: it must not tell when the member enrolled."""
+    assert re.fullmatch(r"m_[0-9a-f]{20}", new_member_id())
+    starts = {new_member_id()[2:6] for _ in range(200)}
+    assert len(starts) > 100, "time-ordered ids would share their first digits"

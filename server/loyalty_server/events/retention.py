@@ -18,7 +18,7 @@ from loyalty_server.events.follow import RETENTION_CURSOR
 from loyalty_server.events.tables import outbox_cursors
 from loyalty_server.storage.engine import write_transaction
 from loyalty_server.storage.schema import events
-from loyalty_server.webhooks.relay import RELAY_CURSOR
+from loyalty_server.webhooks.relay_cursor import RELAY_CURSOR
 from loyalty_server.webhooks.tables import webhook_attempts, webhook_deliveries
 
 PRUNE_BATCH_MAX = 5000  # events per transaction

@@ -6,6 +6,10 @@ answer, in this process or with other processes writing the same database. PostA
 every member a batch names exists before it writes anything, and partners post for the same members
 again and again: that check was a read connection and a member read on every call (~60 us, 5 % of a
 single-activity post). A member not yet seen is read as before.
+
+Should a remembered member vanish all the same (a database restored from an older backup under a
+running server, a row deleted by hand), the write that follows still locks the member and refuses
+with the same NOT_FOUND; only a batch's earlier chunks may then have been applied.
 """
 
 from __future__ import annotations

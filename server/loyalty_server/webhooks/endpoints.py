@@ -23,6 +23,7 @@ from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invali
 from loyalty_server.events.feed import latest_sequence
 from loyalty_server.ledger import idempotency
 from loyalty_server.storage.engine import write_transaction
+from loyalty_server.webhooks.relay_cursor import lock_relay_cursor
 from loyalty_server.webhooks.sealing import SecretBox
 from loyalty_server.webhooks.signing import new_secret
 from loyalty_server.webhooks.tables import (
@@ -206,6 +207,7 @@ class Endpoints:
             if replay is not None:
                 return await load_endpoint(connection, owner, replay["endpoint_id"]), ""
             await _check_room(connection, owner.tenant_id)
+            await lock_relay_cursor(connection)  # a relay round sees all of this or none (relay_cursor.py)
             now = self.clock.now()
             endpoint_id = f"we_{uuid.uuid4().hex}"
             await connection.execute(

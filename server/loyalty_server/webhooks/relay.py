@@ -16,19 +16,18 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from loyalty.v1 import subscription_pb2
 from loyalty_server.auth.tables import oauth_grants, partner_clients
 from loyalty_server.clock import Clock
 from loyalty_server.events.feed import StoredEvent, latest_sequence, read_after
-from loyalty_server.events.tables import outbox_cursors
 from loyalty_server.storage.engine import write_transaction
 from loyalty_server.webhooks.endpoints import Endpoint, to_endpoint
+from loyalty_server.webhooks.relay_cursor import lock_relay_cursor, move_relay_cursor
 from loyalty_server.webhooks.tables import webhook_deliveries, webhook_endpoints
 
-RELAY_CURSOR = "webhook-relay"
 RELAY_BATCH_MAX = 500
 _PARTNER_EVENTS = {"partner.connected", "partner.disconnected"}
 
@@ -36,12 +35,14 @@ _PARTNER_EVENTS = {"partner.connected", "partner.disconnected"}
 async def relay_round(engine: AsyncEngine, clock: Clock) -> tuple[int, int]:
     """Relay the next batch of events: (events read, deliveries created); (0, 0) when caught up."""
     async with write_transaction(engine) as connection:
-        cursor = await _lock_cursor(connection)
+        cursor = await lock_relay_cursor(connection)
         if not await _any_endpoint_enabled(connection):
             # Nothing to deliver to (an endpoint created later starts after the latest event): move
             # past what is there without reading it. Reading up to 500 events every 50 ms cost a busy
-            # server 2 % of its CPU with no endpoint at all.
-            await _move_cursor(connection, await latest_sequence(connection))
+            # server 2 % of its CPU with no endpoint at all. An idle round writes nothing.
+            latest = await latest_sequence(connection)
+            if latest > cursor:
+                await move_relay_cursor(connection, latest)
             return 0, 0
         batch = await read_after(connection, cursor, limit=RELAY_BATCH_MAX)
         if not batch:
@@ -57,23 +58,8 @@ async def relay_round(engine: AsyncEngine, clock: Clock) -> tuple[int, int]:
         ]
         if rows:
             await connection.execute(insert(webhook_deliveries), rows)
-        await _move_cursor(connection, batch[-1].sequence)
+        await move_relay_cursor(connection, batch[-1].sequence)
         return len(batch), len(rows)
-
-
-async def _lock_cursor(connection: AsyncConnection) -> int:
-    row = await connection.execute(
-        select(outbox_cursors.c.sequence).where(outbox_cursors.c.name == RELAY_CURSOR).with_for_update()
-    )
-    sequence = row.scalar()
-    assert sequence is not None, "migration 0006 creates the relay cursor"
-    return int(sequence)
-
-
-async def _move_cursor(connection: AsyncConnection, sequence: int) -> None:
-    await connection.execute(
-        update(outbox_cursors).where(outbox_cursors.c.name == RELAY_CURSOR).values(sequence=sequence)
-    )
 
 
 async def _any_endpoint_enabled(connection: AsyncConnection) -> bool:

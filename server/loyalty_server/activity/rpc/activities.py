@@ -40,8 +40,11 @@ from loyalty_server.auth.authorization import TRANSACTION_ID_LENGTH_MAX
 from loyalty_server.auth.grants import grant_is_active
 from loyalty_server.auth.tokens import invalid_token
 from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument
+from loyalty_server.ledger.known_members import KnownMembers
+from loyalty_server.ledger.operations import Ledger
 from loyalty_server.ledger.rpc.convert import datetime_of, moment_of
 from loyalty_server.principal import Role
+from loyalty_server.runtime.context import AppContext
 from loyalty_server.storage.group_commit import grouped_writes
 from loyalty_server.storage.sqlite_loop import read_connection
 
@@ -79,6 +82,10 @@ def _filters(
 
 
 class ActivityRpcs(ActivityRpcBase):
+    def __init__(self, app: AppContext, ledger: Ledger) -> None:
+        super().__init__(app, ledger)
+        self.known_members = KnownMembers(ledger.engine)
+
     # ----- whose activities --------------------------------------------------------------------
 
     async def _token_target(self, access_token: str) -> EntryTarget:

@@ -1,0 +1,31 @@
+"""The webhook relay's place in the outbox: one row of `outbox_cursors`, and its row lock.
+
+The relay holds the lock while it turns events into deliveries and moves the cursor. Creating an
+endpoint takes it too before it reads where the new endpoint starts (the latest event): on PostgreSQL,
+where statements of one transaction see what others committed in between, a relay round could
+otherwise read "no endpoint", then see an event committed after the endpoint read its start, and move
+past it: an event the new endpoint was owed, never delivered.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from loyalty_server.events.tables import outbox_cursors
+
+RELAY_CURSOR = "webhook-relay"
+
+
+async def lock_relay_cursor(connection: AsyncConnection) -> int:
+    """The relay's cursor (the last sequence relayed), locked until the transaction ends."""
+    query = select(outbox_cursors.c.sequence).where(outbox_cursors.c.name == RELAY_CURSOR).with_for_update()
+    sequence = (await connection.execute(query)).scalar()
+    assert sequence is not None, "migration 0006 creates the relay cursor"
+    return int(sequence)
+
+
+async def move_relay_cursor(connection: AsyncConnection, sequence: int) -> None:
+    await connection.execute(
+        update(outbox_cursors).where(outbox_cursors.c.name == RELAY_CURSOR).values(sequence=sequence)
+    )
