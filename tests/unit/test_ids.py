@@ -6,6 +6,8 @@ import re
 import time
 import uuid
 
+import pytest
+
 from loyalty_server import ids
 from loyalty_server.ledger.book import new_hold_id, new_transaction_id
 from loyalty_server.ledger.members import new_member_id
@@ -33,9 +35,11 @@ def test_hex_ids_start_with_the_time_and_keep_64_random_bits() -> None:
     assert len(tails) == 1000
 
 
-def test_ids_made_later_sort_after() -> None:
+def test_ids_made_later_sort_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The clock is pinned: a wall clock stepping back between the two would fail the test, not the ids.
+    monkeypatch.setattr(ids, "_now_ms", lambda: 1_765_000_000_000)
     first = [ids.uuid7(), ids.time_ordered_hex(), new_transaction_id()]
-    time.sleep(0.002)  # the next millisecond at least
+    monkeypatch.setattr(ids, "_now_ms", lambda: 1_765_000_000_001)
     later = [ids.uuid7(), ids.time_ordered_hex(), new_transaction_id()]
     assert all(a < b for a, b in zip(first, later, strict=True))
 
