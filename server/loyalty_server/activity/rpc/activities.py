@@ -181,9 +181,11 @@ class ActivityRpcs(ActivityRpcBase):
 
     async def _apply(self, tenant_id: int, run: list[Planned]) -> list[Applied]:
         if len(run) > 1:  # one member's creates: locked and scored together (intake.apply_creates)
-            items = [one.item for one in run]
-            assert all(items), "a run holds only creates that were not refused up front"
-            return await self.intake.apply_creates(tenant_id, [item for item in items if item])
+            items = []
+            for one in run:
+                assert one.item is not None, "a run holds only creates that were not refused up front"
+                items.append(one.item)
+            return await self.intake.apply_creates(tenant_id, items)
         (one,) = run
         if one.item is None:
             return [Applied(Outcome.ACTIVITY_OUTCOME_FAILED, failure=one.problem)]
