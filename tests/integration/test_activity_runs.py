@@ -213,3 +213,42 @@ async def test_what_comes_due_during_a_run_settles_with_its_events(tenant_id, en
     # Announced in the run, between two of its creates: not first (the hold was live at the lock).
     assert 0 < kinds.index("hold.expired") < len(kinds) - 1
     await check_invariants(engine)
+
+
+async def test_a_long_run_finds_the_ids_posted_before_in_every_lookup(ledger, tenant_id, engine) -> None:
+    """More ids than one lookup reads (RUN_LOOKUP_IDS): each id posted before is a replay, or
+    ID_REUSED with other content, wherever it falls; an id twice in the run is a replay the second
+    time; the same id from another partner client is an activity of its own."""
+    intake = ActivityIntake(ledger)
+    member_id = (await ledger.enroll(tenant_id, request_id="m")).member_id
+    count = 2 * intake_module.RUN_LOOKUP_IDS + 6
+    before = {0, intake_module.RUN_LOOKUP_IDS - 1, intake_module.RUN_LOOKUP_IDS, count - 1}
+    reused = intake_module.RUN_LOOKUP_IDS + 1
+    for index in sorted(before):
+        await intake.apply(
+            tenant_id, ActivityItem(Op.ACTIVITY_OPERATION_CREATE, CLIENT, member_id, weight(index))
+        )
+    other = occurrence(f"a{reused}", "blood_pressure")
+    await intake.apply(tenant_id, ActivityItem(Op.ACTIVITY_OPERATION_CREATE, CLIENT, member_id, other))
+    run = [
+        ActivityItem(Op.ACTIVITY_OPERATION_CREATE, CLIENT, member_id, weight(index)) for index in range(count)
+    ]
+    run.append(ActivityItem(Op.ACTIVITY_OPERATION_CREATE, CLIENT, member_id, weight(5)))
+    run.append(ActivityItem(Op.ACTIVITY_OPERATION_CREATE, "another-client", member_id, weight(0)))
+    applied = await intake.apply_creates(tenant_id, run)
+    expected = [
+        Outcome.ACTIVITY_OUTCOME_REPLAYED
+        if index in before
+        else Outcome.ACTIVITY_OUTCOME_FAILED
+        if index == reused
+        else Outcome.ACTIVITY_OUTCOME_APPLIED
+        for index in range(count)
+    ]
+    expected += [Outcome.ACTIVITY_OUTCOME_REPLAYED, Outcome.ACTIVITY_OUTCOME_APPLIED]
+    assert [one.outcome for one in applied] == expected
+    assert applied[reused].failure.reason == Reason.ACTIVITY_ERROR_REASON_ID_REUSED
+    await check_invariants(engine)
+
+
+def weight(index: int) -> activity_pb2.ActivityData:
+    return occurrence(f"a{index}", "weight")

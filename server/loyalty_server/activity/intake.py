@@ -65,6 +65,16 @@ _FIND_ACTIVITY = Prepared(
         activities.c.activity_id == bindparam("activity_id"),
     )
 )
+# A run looks its ids up together, this many a statement (the last one padded with a repeat).
+RUN_LOOKUP_IDS = 32
+_FIND_POSTED = Prepared(
+    select(activities.c.activity_id, activities.c.type, activities.c.content_sha256).where(
+        activities.c.tenant_id == bindparam("tenant_id"),
+        activities.c.client_id == bindparam("client_id"),
+        activities.c.member_pk == bindparam("member_pk"),
+        activities.c.activity_id.in_([bindparam(f"id{index}") for index in range(RUN_LOOKUP_IDS)]),
+    )
+)
 _INSERT_ACTIVITY = Prepared(
     insert(activities).returning(activities.c.id),
     insert_columns=[column.name for column in activities.c if column.name != "id"],
@@ -213,12 +223,15 @@ class ActivityIntake:
         now = self.ledger.clock.now()
         checks = [_checked_or_problem(program, member, item.data, now) for item in items]
         usage = await _run_usage(connection, member, checks)
+        posted = await _posted_before(connection, member, items)
         applied: list[Applied] = []
         for item, checked in zip(items, checks, strict=True):
             if applied:  # what came due since the lock settles now, as a lock of its own would
                 await self._settle_rule_accounts(connection, program, member)
             tier_writes = tier_state_writes(connection)
-            applied.append(await self._create_in_run(connection, program, member, item, checked, usage))
+            applied.append(
+                await self._create_in_run(connection, program, member, item, checked, usage, posted)
+            )
             if tier_state_writes(connection) != tier_writes:  # its points moved the tier
                 member = await get_member(connection, member.tenant_id, member.member_id)
         return applied
@@ -231,11 +244,13 @@ class ActivityIntake:
         item: ActivityItem,
         checked: Checked | ActivityProblem,
         usage: engine_rules.Usage | None,  # None: read for this create alone (see _run_usage)
+        posted: dict[tuple[str, str], Posted],  # the run's ids posted before it or in it
     ) -> Applied:
         if isinstance(checked, ActivityProblem):
             return Applied(Outcome.ACTIVITY_OUTCOME_FAILED, failure=checked)
+        key = (item.client_id, item.data.id)
         try:
-            replayed = await _replay_of(connection, member, item, checked)
+            replayed = _replay(posted.get(key), checked)
         except ActivityProblem as problem:
             return Applied(Outcome.ACTIVITY_OUTCOME_FAILED, failure=problem)
         if replayed is not None:
@@ -244,7 +259,9 @@ class ActivityIntake:
             results = await self._results(connection, program, member, checked, exclude_origin=None)
         else:
             results = _by_rule(evaluate(program, member, checked, usage))
-        return await self._write_new(connection, program, member, item, checked, results)
+        applied = await self._write_new(connection, program, member, item, checked, results)
+        posted[key] = Posted(checked.measurement.type_name, checked.content_sha256)
+        return applied
 
     async def _settle_rule_accounts(
         self, connection: AsyncConnection, program: Program, member: Member
@@ -496,18 +513,56 @@ class ActivityIntake:
         await append_event(connection, self.ledger.clock, tenant_id=member.tenant_id, event=event)
 
 
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """What a replay check needs of an activity posted before."""
+
+    type_name: str
+    content_sha256: str
+
+
 async def _replay_of(
     connection: AsyncConnection, member: Member, item: ActivityItem, checked: Checked
 ) -> Applied | None:
-    """A create of an id posted before: a replay when the content is the same, else ID_REUSED."""
     row = await find_activity(connection, member, item.client_id, item.data.id)
-    if row is None:
+    return _replay(None if row is None else Posted(row["type"], row["content_sha256"]), checked)
+
+
+def _replay(posted: Posted | None, checked: Checked) -> Applied | None:
+    """A create of an id posted before: a replay when the content is the same, else ID_REUSED."""
+    if posted is None:
         return None
-    if row["content_sha256"] != checked.content_sha256 or row["type"] != checked.measurement.type_name:
+    if posted.content_sha256 != checked.content_sha256 or posted.type_name != checked.measurement.type_name:
         raise ActivityProblem(
             Reason.ACTIVITY_ERROR_REASON_ID_REUSED, "this id was posted before with other content"
         )
-    return Applied(Outcome.ACTIVITY_OUTCOME_REPLAYED, row["type"])
+    return Applied(Outcome.ACTIVITY_OUTCOME_REPLAYED, posted.type_name)
+
+
+async def _posted_before(
+    connection: AsyncConnection, member: Member, items: Sequence[ActivityItem]
+) -> dict[tuple[str, str], Posted]:
+    """Which of a run's ids the member's partner posted before, by (client id, activity id): read
+    together, RUN_LOOKUP_IDS a statement, under the member's lock (so none can appear meanwhile)."""
+    ids_by_client: dict[str, dict[str, None]] = {}  # dicts: each id once, in order
+    for item in items:
+        ids_by_client.setdefault(item.client_id, {})[item.data.id] = None
+    posted: dict[tuple[str, str], Posted] = {}
+    for client_id, ids in ids_by_client.items():
+        wanted = list(ids)
+        for start in range(0, len(wanted), RUN_LOOKUP_IDS):
+            chunk = wanted[start : start + RUN_LOOKUP_IDS]
+            chunk += [chunk[0]] * (RUN_LOOKUP_IDS - len(chunk))
+            found = await _FIND_POSTED.rows(
+                connection,
+                tenant_id=member.tenant_id,
+                client_id=client_id,
+                member_pk=member.pk,
+                **{f"id{index}": activity_id for index, activity_id in enumerate(chunk)},
+            )
+            for row in found:
+                posted[client_id, row["activity_id"]] = Posted(row["type"], row["content_sha256"])
+    return posted
 
 
 async def _run_usage(

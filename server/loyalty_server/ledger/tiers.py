@@ -36,6 +36,15 @@ from loyalty_server.events.outbox import append_event
 from loyalty_server.ledger import idempotency, tier_rules
 from loyalty_server.ledger.members import Member, MemberStatus, event_member, get_member, require_active
 from loyalty_server.ledger.tables import ledger_transactions, members, qualifying_points
+from loyalty_server.ledger.tier_rows import (
+    Window,
+    forget_member,
+    keep_state,
+    keep_window,
+    kept_state,
+    kept_window,
+    points_added,
+)
 from loyalty_server.ledger.tier_rules import (
     ChangeKind,
     Evaluation,
@@ -97,8 +106,16 @@ _STATE_FOR_UPDATE = Prepared(_STATE_ROW.with_for_update())
 
 
 async def _state_row(connection: AsyncConnection, member_pk: int, *, lock: bool) -> Row:
-    query = _STATE_FOR_UPDATE if lock else _STATE
-    (row,) = await query.rows(connection, member_pk=member_pk)
+    """The member's tier columns; with `lock`, read under the member's row lock once a transaction
+    and kept current after that (tier_rows.py)."""
+    if not lock:
+        (row,) = await _STATE.rows(connection, member_pk=member_pk)
+        return row
+    kept = kept_state(connection, member_pk)
+    if kept is not None:
+        return kept
+    (row,) = await _STATE_FOR_UPDATE.rows(connection, member_pk=member_pk)
+    keep_state(connection, member_pk, row)
     return row
 
 
@@ -129,10 +146,16 @@ _WINDOW = Prepared(
 async def _window(
     connection: AsyncConnection, member_pk: int, tiers: TierSettings, now: dt.datetime
 ) -> tuple[int, dt.date | None]:
-    """The window's qualifying points and its oldest day with points (None: no such day)."""
+    """The window's qualifying points and its oldest day with points (None: no such day). Under the
+    member's lock, read once a transaction and kept current after that (tier_rows.py)."""
     first_day = tier_rules.window_first_day(tiers, now)
+    kept = kept_window(connection, member_pk, first_day)
+    if kept is not None:
+        return kept.points, kept.oldest_day
     (row,) = await _WINDOW.rows(connection, member_pk=member_pk, first_day=first_day)
-    return int(row["points"]), row["oldest_day"]  # PostgreSQL sums to a Decimal
+    window = Window(first_day, int(row["points"]), row["oldest_day"])  # PostgreSQL sums to a Decimal
+    keep_window(connection, member_pk, window)
+    return window.points, window.oldest_day
 
 
 async def window_points(
@@ -164,6 +187,7 @@ async def _add_points(connection: AsyncConnection, member: Member, day: dt.date,
     if delta > 0:  # a day's points are never below zero, so adding needs no floor: one upsert
         values = {"tenant_id": member.tenant_id, "member_pk": member.pk, "day": day, "points": delta}
         await _ADD_QUALIFYING[connection.dialect.name].run(connection, **values)
+        points_added(connection, member.pk, day, delta)
         return
     where = (qualifying_points.c.member_pk == member.pk, qualifying_points.c.day == day)
     current = (await connection.execute(select(qualifying_points.c.points).where(*where))).scalar()
@@ -176,6 +200,7 @@ async def _add_points(connection: AsyncConnection, member: Member, day: dt.date,
             )
         return
     await connection.execute(update(qualifying_points).where(*where).values(points=max(0, current + delta)))
+    points_added(connection, member.pk, day, delta)
 
 
 # --- writing an evaluation -------------------------------------------------------------------------
@@ -211,6 +236,7 @@ async def _store(
     if all(row[name] == value for name, value in values.items()):
         return  # most earns change nothing: no write
     await _STORE_STATE.run(connection, b_member_pk=member.pk, **{f"b_{k}": v for k, v in values.items()})
+    keep_state(connection, member.pk, {**row, **values})
     connection.info[_TIER_WRITES] = tier_state_writes(connection) + 1
 
 
@@ -410,6 +436,7 @@ class Tiers:
                     await connection.execute(
                         update(members).where(members.c.id == member.pk).values(tier_review_at=None)
                     )
+                    forget_member(connection, member.pk)
                 return False
             await evaluate_locked(connection, clock, program, member)
             return True
