@@ -11,6 +11,8 @@ import pytest
 from bench import report
 from bench.harness import Measurement, Options, run_database
 from bench.loadgen import percentile_ms
+from bench.server import bench_settings
+from loyalty_server.config import Settings
 from tests.conftest import IN_CI, PG_URL
 
 
@@ -109,3 +111,19 @@ def test_a_sqlite_database_left_in_the_run_dir_is_not_reused(tmp_path: Path) -> 
     database = setup.sqlite_database(tmp_path)
     assert database.url == f"sqlite:///{tmp_path / 'loyalty.db'}"
     assert sorted(path.name for path in tmp_path.iterdir()) == []
+
+
+def test_the_baseline_runs_no_background_job_and_the_engine_runs_them_as_deployed(tmp_path: Path) -> None:
+    """Both share one database: a job of the baseline that writes would make the engine's writer wait
+    for the lock (bench/server.py)."""
+    noop = bench_settings("sqlite:///x.db", str(tmp_path), None, mode="noop")
+    engine = bench_settings("sqlite:///x.db", str(tmp_path), None, mode="engine")
+    defaults = Settings(database_url="sqlite:///x.db", data_dir=str(tmp_path))
+    day_s = 24 * 3600
+    assert noop.event_poll_interval_ms >= day_s * 1000
+    intervals = ("webhook_poll_interval_s", "expiry_interval_s", "tier_interval_s")
+    intervals += ("health_purge_interval_s", "event_retention_interval_s")
+    for name in intervals:
+        assert getattr(noop, name) >= day_s, name
+        assert getattr(engine, name) == getattr(defaults, name), name
+    assert engine.event_poll_interval_ms == defaults.event_poll_interval_ms
