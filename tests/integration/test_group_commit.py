@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from loyalty_server.storage import sqlite_loop
 from loyalty_server.storage.engine import after_commit, create_engine, write_transaction
 from loyalty_server.storage.group_commit import NestedWriteError, grouped_writes, sqlite_writer
 from loyalty_server.storage.sqlite_loop import loop_engine_of
@@ -296,3 +298,49 @@ async def test_under_steady_writes_with_real_checkpoints_the_log_stays_bounded(
     assert checkpointer.rounds > 0
     wal_bytes = (tmp_path / "group.db-wal").stat().st_size
     assert wal_bytes < 200 * 4096, wal_bytes
+
+
+def record_thread_work(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of what the loop connections hand to a worker thread (BEGIN's `begin`, `commit`)."""
+    names: list[str] = []
+    handed = sqlite_loop.in_thread_to_the_end
+
+    async def recorded(work: Callable[[], object]) -> None:
+        names.append(getattr(work, "__name__", repr(work)))
+        await handed(work)
+
+    monkeypatch.setattr(sqlite_loop, "in_thread_to_the_end", recorded)
+    return names
+
+
+async def test_a_free_write_lock_is_taken_on_the_loop(engine: AsyncEngine, monkeypatch) -> None:
+    thread_work = record_thread_work(monkeypatch)
+    await insert(engine, 1)
+    assert thread_work == ["commit"]  # the fsync only
+    assert await stored_ids(engine) == [1]
+
+
+async def test_a_lock_another_process_holds_is_waited_for_in_a_thread(
+    engine: AsyncEngine, tmp_path: Path, monkeypatch
+) -> None:
+    """Meanwhile the loop goes on, and the busy timeout the first try set aside is back after it."""
+    thread_work = record_thread_work(monkeypatch)
+    other = sqlite3.connect(tmp_path / "group.db", isolation_level=None)  # as another process would
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO item (id, owner) VALUES (7, 'other')")
+        writing = asyncio.create_task(insert(engine, 1))
+        ticks = 0
+        while ticks < 10:  # the loop is not blocked while the writer waits
+            await asyncio.sleep(0.005)
+            ticks += 1
+        assert not writing.done()
+        other.execute("COMMIT")
+        await asyncio.wait_for(writing, WAIT_S)
+    finally:
+        other.close()
+    assert thread_work == ["begin", "commit"]
+    assert await stored_ids(engine) == [1, 7]
+    async with write_transaction(engine) as connection:
+        timeout_ms = (await connection.execute(text("PRAGMA busy_timeout"))).scalar_one()
+    assert timeout_ms == 5000  # create_engine's default

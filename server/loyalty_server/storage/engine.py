@@ -89,8 +89,10 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         assert mode in ("DEFERRED", "IMMEDIATE")
         dbapi_connection = connection.connection.dbapi_connection
         if getattr(dbapi_connection, "in_transaction", False):  # sqlite3's (aiosqlite's has none)
-            # A kept read connection opens its snapshot on the driver (sqlite_loop._ReadConnections);
-            # a read through SQLAlchemy on it carries on in that snapshot. Never a writer's BEGIN.
+            # A kept read connection opens its snapshot on the driver (sqlite_loop._ReadConnections),
+            # and so does the writer its write transaction when the lock is free
+            # (LoopConnection.begin_immediate): SQLAlchemy's transaction carries on in what is open.
+            # Never a BEGIN IMMEDIATE over an open transaction.
             if mode != "DEFERRED":  # not an assert: it must hold under -O too
                 raise RuntimeError("BEGIN IMMEDIATE on a connection already in a transaction")
             return

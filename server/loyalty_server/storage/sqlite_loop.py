@@ -6,9 +6,10 @@ through aiosqlite, 50 us as a plain sqlite3 call), where SQLite answers from its
 microseconds. So the engine's writes (`write_transaction`, through group commit) and its hottest reads
 (`read_connection`) run as plain sqlite3 calls on the loop thread, through a second, synchronous
 SQLAlchemy engine on the same file with the same settings. Only the two steps that can wait run in a
-worker thread: taking the write lock (BEGIN IMMEDIATE waits up to the busy timeout for another
-process's writer) and COMMIT (an fsync). Inside a write transaction the lock is already held, and in
-WAL mode a reader never waits for a writer, so no statement on the loop waits for a lock.
+worker thread: taking the write lock when another process holds it (BEGIN IMMEDIATE waits up to the busy
+timeout; a lock that is free is taken on the loop) and COMMIT (an fsync). Inside a write transaction the
+lock is already held, and in WAL mode a reader never waits for a writer, so no statement on the loop
+waits for a lock.
 
 `LoopConnection` offers the part of `AsyncConnection` the engine's code uses (`await execute`,
 `begin_nested`, `info`, `dialect`...), so domain code does not know which one it has.
@@ -211,9 +212,31 @@ class LoopConnection:
         return bool(dbapi is not None and dbapi.in_transaction)
 
     async def begin_immediate(self) -> None:
-        """Open the transaction holding the database's write lock (may wait: off the loop)."""
+        """Open the transaction holding the database's write lock. First on the loop, without
+        waiting: in this process only the writer (group_commit.py) takes the lock, one batch at a
+        time, so it is free unless another process writes, and a worker thread's round trip cost a
+        batch 1-2 ms on a busy loop. Taken by another process: wait for it in a worker thread, up to
+        the busy timeout."""
+        if self._begin_immediate_now():
+            self.sync_connection.begin()  # SQLAlchemy's transaction carries on the driver's (engine.py)
+            return
         connection = self.sync_connection.execution_options(sqlite_begin="IMMEDIATE")
         await in_thread_to_the_end(connection.begin)
+
+    def _begin_immediate_now(self) -> bool:
+        """BEGIN IMMEDIATE with no busy timeout: True when it holds the write lock, False when busy."""
+        driver = self.driver()
+        (timeout_ms,) = driver_execute(driver, "PRAGMA busy_timeout").fetchone()
+        driver_execute(driver, "PRAGMA busy_timeout=0")
+        try:
+            driver.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # the primary code of an extended one
+                raise DBAPIError.instance("BEGIN IMMEDIATE", (), error, sqlite3.Error) from error
+            return False
+        finally:
+            driver_execute(driver, f"PRAGMA busy_timeout={int(timeout_ms)}")
+        return True
 
     async def commit(self, *, then_checkpoint: bool = False) -> CheckpointResult | None:
         """COMMIT, whose fsync runs in a worker thread. A transaction SQLite already rolled back is
