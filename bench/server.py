@@ -5,11 +5,15 @@
 
 It prints one JSON line, {"port": N, "pid": N}, once it serves, and stops on SIGTERM or SIGINT. Both modes
 run `LoyaltyServer` with the same settings under uvloop, as `loyalty serve` does; only the servicers
-differ, and the baseline runs no background jobs. Both servers run on one database (the baseline
-authenticates against it): the baseline's event watcher saw every event the engine wrote and woke its
-webhook relay, whose write transaction (moving its cursor past them) every 200 ms, with the webhook
-sender's every second, made the engine's writer wait for the lock in SQLite's busy handler, whose sleeps
-grow to 100 ms: 80-830 ms waits for the write lock in 5 % of the engine's batches, x1 at half load.
+differ, and the baseline's background jobs never come round again after the one round each runs at
+start-up (before any load). Both servers run on one database (the baseline authenticates against it):
+on SQLite the baseline's event watcher saw every event the engine wrote and woke its webhook relay,
+whose write transaction (moving its cursor past them) every 200 ms, with the webhook sender's every
+second, made the engine's writer wait for the lock in SQLite's busy handler, whose sleeps grow to
+100 ms: 80-830 ms waits for the write lock in 5 % of the engine's batches, x1 at half load. On
+PostgreSQL the watcher is woken by LISTEN/NOTIFY, so the baseline's relay still moves its cursor as
+the engine writes events; there writers wait only for the rows they share (the relay cursor's), not
+for one database-wide lock.
 With --profile, pyinstrument samples the whole run and writes an HTML report at the end.
 """
 
@@ -30,7 +34,7 @@ from loyalty_server.config import Settings
 from loyalty_server.runtime.heap import freeze_startup_heap
 from loyalty_server.runtime.server import LoyaltyServer
 
-DAY_S = 24 * 3600  # the baseline's background jobs wait this long: they never run during a bench
+DAY_S = 24 * 3600  # between two rounds of the baseline's background jobs: none during a bench
 _BASELINE_QUIET = {
     "event_poll_interval_ms": DAY_S * 1000,
     "webhook_poll_interval_s": DAY_S,

@@ -215,7 +215,26 @@ async def test_what_comes_due_during_a_run_settles_with_its_events(tenant_id, en
     await check_invariants(engine)
 
 
-async def test_a_long_run_finds_the_ids_posted_before_in_every_lookup(ledger, tenant_id, engine) -> None:
+def count_lookups(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Counts the run's lookups of its ids and the single creates' lookups of theirs."""
+    counts = {"posted": 0, "one": 0}
+    for name, prepared, method in (
+        ("posted", intake_module._FIND_POSTED, "rows"),
+        ("one", intake_module._FIND_ACTIVITY, "first"),
+    ):
+        read = getattr(prepared, method)
+
+        async def counted(*args: Any, _name: str = name, _read: Any = read, **kwargs: Any) -> Any:
+            counts[_name] += 1
+            return await _read(*args, **kwargs)
+
+        monkeypatch.setattr(prepared, method, counted)
+    return counts
+
+
+async def test_a_long_run_finds_the_ids_posted_before_in_every_lookup(
+    ledger, tenant_id, engine, monkeypatch
+) -> None:
     """More ids than one lookup reads (RUN_LOOKUP_IDS): each id posted before is a replay, or
     ID_REUSED with other content, wherever it falls; an id twice in the run is a replay the second
     time; the same id from another partner client is an activity of its own."""
@@ -230,11 +249,18 @@ async def test_a_long_run_finds_the_ids_posted_before_in_every_lookup(ledger, te
         )
     other = occurrence(f"a{reused}", "blood_pressure")
     await intake.apply(tenant_id, ActivityItem(Op.ACTIVITY_OPERATION_CREATE, CLIENT, member_id, other))
+    await intake.apply(
+        tenant_id, ActivityItem(Op.ACTIVITY_OPERATION_CREATE, "another-client", member_id, weight(1))
+    )
+    someone_else = (await ledger.enroll(tenant_id, request_id="someone else")).member_id
+    await intake.apply(tenant_id, ActivityItem(Op.ACTIVITY_OPERATION_CREATE, CLIENT, someone_else, weight(2)))
+    lookups = count_lookups(monkeypatch)
     run = [
         ActivityItem(Op.ACTIVITY_OPERATION_CREATE, CLIENT, member_id, weight(index)) for index in range(count)
     ]
     run.append(ActivityItem(Op.ACTIVITY_OPERATION_CREATE, CLIENT, member_id, weight(5)))
     run.append(ActivityItem(Op.ACTIVITY_OPERATION_CREATE, "another-client", member_id, weight(0)))
+    run.append(ActivityItem(Op.ACTIVITY_OPERATION_CREATE, "another-client", member_id, weight(1)))
     applied = await intake.apply_creates(tenant_id, run)
     expected = [
         Outcome.ACTIVITY_OUTCOME_REPLAYED
@@ -244,9 +270,13 @@ async def test_a_long_run_finds_the_ids_posted_before_in_every_lookup(ledger, te
         else Outcome.ACTIVITY_OUTCOME_APPLIED
         for index in range(count)
     ]
+    # a5 again; a0 of another client is new, its a1 was posted before (a2 of CLIENT too, for someone else)
     expected += [Outcome.ACTIVITY_OUTCOME_REPLAYED, Outcome.ACTIVITY_OUTCOME_APPLIED]
+    expected += [Outcome.ACTIVITY_OUTCOME_REPLAYED]
     assert [one.outcome for one in applied] == expected
     assert applied[reused].failure.reason == Reason.ACTIVITY_ERROR_REASON_ID_REUSED
+    # Read together: CLIENT's 70 ids in three lookups, another-client's two in one; none one by one.
+    assert lookups == {"posted": 4, "one": 0}
     await check_invariants(engine)
 
 

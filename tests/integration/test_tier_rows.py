@@ -96,12 +96,17 @@ async def test_kept_copies_follow_every_write_of_a_transaction(ledger, engine, t
             member = await ledger.lock_member(connection, tenant_id, member_id, CURRENCIES)
             for step in range(40):
                 key = f"{seed}-{step}"
-                action = rng.choice(["earn", "earn", "old earn", "reverse", "evaluate", "tick", "rollback"])
+                action = rng.choice(
+                    ["earn", "earn", "old earn", "reverse", "evaluate", "tick", "released", "rollback"]
+                )
                 if action == "earn":
                     points = rng.randint(1, 3000)
                     booked.append(
                         await earn(connection, ledger, member, points, key, currency=rng.choice(CURRENCIES))
                     )
+                    first_day = tier_rules.window_first_day(DEMO.tiers, ledger.clock.now())
+                    assert kept_state(connection, member.pk) is not None  # kept, so compared below
+                    assert kept_window(connection, member.pk, first_day) is not None
                 elif action == "old earn":  # counted on a day that may lie before the window
                     effective_at = ledger.clock.now() - rng.randint(355, 370) * DAY
                     booked.append(await earn(connection, ledger, member, 700, key, effective_at=effective_at))
@@ -119,6 +124,9 @@ async def test_kept_copies_follow_every_write_of_a_transaction(ledger, engine, t
                     await tier_store.evaluate_locked(connection, ledger.clock, DEMO, member)
                 elif action == "tick":
                     clock.advance(rng.randint(0, 4) * DAY)
+                elif action == "released":  # points added in a savepoint that keeps nothing itself
+                    async with connection.begin_nested():
+                        await tier_store._add_points(connection, member, ledger.clock.now().date(), 300)
                 elif action == "rollback":
                     with pytest.raises(Undone):
                         await earn_then_undo(connection, ledger, member, key)

@@ -57,21 +57,21 @@ RUN_USAGE_DAYS_MAX = 93
 INACTIVE_REASONS = frozenset({"MEMBER_DEACTIVATED", "MEMBER_ERASED"})  # lock_member refusals
 
 # The create path's statements, prepared once (storage/prepared.py).
+_MEMBERS_ACTIVITIES_OF_CLIENT = (  # the unique key (tenant, client, member, activity id) less the id
+    activities.c.tenant_id == bindparam("tenant_id"),
+    activities.c.client_id == bindparam("client_id"),
+    activities.c.member_pk == bindparam("member_pk"),
+)
 _FIND_ACTIVITY = Prepared(
     select(activities).where(
-        activities.c.tenant_id == bindparam("tenant_id"),
-        activities.c.client_id == bindparam("client_id"),
-        activities.c.member_pk == bindparam("member_pk"),
-        activities.c.activity_id == bindparam("activity_id"),
+        *_MEMBERS_ACTIVITIES_OF_CLIENT, activities.c.activity_id == bindparam("activity_id")
     )
 )
 # A run looks its ids up together, this many a statement (the last one padded with a repeat).
 RUN_LOOKUP_IDS = 32
 _FIND_POSTED = Prepared(
     select(activities.c.activity_id, activities.c.type, activities.c.content_sha256).where(
-        activities.c.tenant_id == bindparam("tenant_id"),
-        activities.c.client_id == bindparam("client_id"),
-        activities.c.member_pk == bindparam("member_pk"),
+        *_MEMBERS_ACTIVITIES_OF_CLIENT,
         activities.c.activity_id.in_([bindparam(f"id{index}") for index in range(RUN_LOOKUP_IDS)]),
     )
 )
@@ -524,6 +524,7 @@ class Posted:
 async def _replay_of(
     connection: AsyncConnection, member: Member, item: ActivityItem, checked: Checked
 ) -> Applied | None:
+    """A create alone: whether its id was posted before, read now (see `_replay`)."""
     row = await find_activity(connection, member, item.client_id, item.data.id)
     return _replay(None if row is None else Posted(row["type"], row["content_sha256"]), checked)
 

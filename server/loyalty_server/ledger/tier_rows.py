@@ -7,8 +7,8 @@ would only find what this transaction itself wrote: the copies kept here are use
 
 They stay current because every write that changes them in the transaction goes through
 ledger/tiers.py: `_store` keeps the tier columns it wrote, `_add_points` adds a positive change to
-the kept window (a negative one forgets it: the window's oldest day may have emptied), and any other
-write to the tier columns forgets the member. How long a copy counts: storage/transaction_scope.py.
+the kept window (a negative one forgets it: the window's oldest day may have emptied), and the other
+write to the tier columns keeps what it wrote. How long a copy counts: storage/transaction_scope.py.
 """
 
 from __future__ import annotations
@@ -68,10 +68,13 @@ def keep_window(connection: AsyncConnection, member_pk: int, window: Window) -> 
         kept.window = window
 
 
-def points_added(connection: AsyncConnection, member_pk: int, day: dt.date, points: int) -> None:
+def points_changed(connection: AsyncConnection, member_pk: int, day: dt.date, points: int) -> None:
     """This transaction changed `day`'s qualifying points by `points`: bring the kept window along."""
     kept = _kept(connection, member_pk)
-    if kept is None or kept.window is None:
+    if kept is None:  # none in this scope; one an outer scope kept would miss this change
+        forget_tier_state(connection, member_pk)
+        return
+    if kept.window is None:
         return
     window = kept.window
     if points < 0:  # the day may have emptied, and then the oldest day with points is unknown
@@ -81,7 +84,7 @@ def points_added(connection: AsyncConnection, member_pk: int, day: dt.date, poin
         kept.window = Window(window.first_day, window.points + points, oldest)
 
 
-def forget_member(connection: AsyncConnection, member_pk: int) -> None:
+def forget_tier_state(connection: AsyncConnection, member_pk: int) -> None:
     """A write changed the member's tier columns without keeping them: read them again next time."""
     forget_value(connection, _KEY, member_pk)
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -38,12 +38,11 @@ from loyalty_server.ledger.members import Member, MemberStatus, event_member, ge
 from loyalty_server.ledger.tables import ledger_transactions, members, qualifying_points
 from loyalty_server.ledger.tier_rows import (
     Window,
-    forget_member,
     keep_state,
     keep_window,
     kept_state,
     kept_window,
-    points_added,
+    points_changed,
 )
 from loyalty_server.ledger.tier_rules import (
     ChangeKind,
@@ -98,9 +97,7 @@ def effective_tier_id(program: Program, member: Member) -> str:
 
 
 # Built once (see members._MEMBER): every qualifying earn reads the tier state under the member lock.
-_STATE_ROW = select(*_STATE_COLUMNS, members.c.tier_review_at, members.c.status).where(
-    members.c.id == bindparam("member_pk")
-)
+_STATE_ROW = select(*_STATE_COLUMNS, members.c.tier_review_at).where(members.c.id == bindparam("member_pk"))
 _STATE = Prepared(_STATE_ROW)
 _STATE_FOR_UPDATE = Prepared(_STATE_ROW.with_for_update())
 
@@ -187,20 +184,14 @@ async def _add_points(connection: AsyncConnection, member: Member, day: dt.date,
     if delta > 0:  # a day's points are never below zero, so adding needs no floor: one upsert
         values = {"tenant_id": member.tenant_id, "member_pk": member.pk, "day": day, "points": delta}
         await _ADD_QUALIFYING[connection.dialect.name].run(connection, **values)
-        points_added(connection, member.pk, day, delta)
+        points_changed(connection, member.pk, day, delta)
         return
     where = (qualifying_points.c.member_pk == member.pk, qualifying_points.c.day == day)
     current = (await connection.execute(select(qualifying_points.c.points).where(*where))).scalar()
-    if current is None:
-        if delta > 0:
-            await connection.execute(
-                insert(qualifying_points).values(
-                    tenant_id=member.tenant_id, member_pk=member.pk, day=day, points=delta
-                )
-            )
+    if current is None:  # nothing counted on that day: nothing to take back
         return
     await connection.execute(update(qualifying_points).where(*where).values(points=max(0, current + delta)))
-    points_added(connection, member.pk, day, delta)
+    points_changed(connection, member.pk, day, delta)
 
 
 # --- writing an evaluation -------------------------------------------------------------------------
@@ -436,7 +427,7 @@ class Tiers:
                     await connection.execute(
                         update(members).where(members.c.id == member.pk).values(tier_review_at=None)
                     )
-                    forget_member(connection, member.pk)
+                    keep_state(connection, member.pk, {**row, "tier_review_at": None})
                 return False
             await evaluate_locked(connection, clock, program, member)
             return True

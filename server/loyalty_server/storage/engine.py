@@ -27,6 +27,7 @@ from loyalty_server.storage.group_commit import (
     sqlite_writer,
 )
 from loyalty_server.storage.sqlite_loop import attach_loop_engine
+from loyalty_server.storage.transaction_scope import forget_all
 
 _DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -117,7 +118,8 @@ _OWN_SAVEPOINT = "loyalty.own_savepoint"  # SQLite: the writer's savepoint in it
 
 
 def transaction_state(connection: AsyncConnection) -> dict[str, Any]:
-    """Scratch space that lives exactly as long as the current write transaction."""
+    """Scratch space that lives exactly as long as the current write transaction, whatever savepoints
+    open and roll back inside it (copies of rows that a savepoint may undo: transaction_scope.py)."""
     state: dict[str, Any] | None = connection.info.get(_STATE)
     assert state is not None, "transaction_state needs a write_transaction"
     return state
@@ -211,6 +213,7 @@ async def _hooks(
     finally:
         for key in (_BEFORE_COMMIT, _AFTER_COMMIT, _STATE, _OWN_SAVEPOINT):
             connection.info.pop(key, None)
+        forget_all(connection)
 
 
 def in_inner_savepoint(connection: AsyncConnection) -> bool:

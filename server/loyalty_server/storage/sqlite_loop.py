@@ -224,18 +224,28 @@ class LoopConnection:
         await in_thread_to_the_end(connection.begin)
 
     def _begin_immediate_now(self) -> bool:
-        """BEGIN IMMEDIATE with no busy timeout: True when it holds the write lock, False when busy."""
+        """BEGIN IMMEDIATE with no busy timeout: True when it holds the write lock, False when busy.
+        (SQLite may still retry a WAL read lock briefly while another process changes the log's
+        state: microseconds, not the busy handler's sleeps.)"""
         driver = self.driver()
         (timeout_ms,) = driver_execute(driver, "PRAGMA busy_timeout").fetchone()
         driver_execute(driver, "PRAGMA busy_timeout=0")
         try:
             driver.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
-            if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # the primary code of an extended one
+        except sqlite3.Error as error:
+            busy = (
+                isinstance(error, sqlite3.OperationalError)
+                and error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+            )
+            if not busy:  # (the primary code of an extended one)
                 raise DBAPIError.instance("BEGIN IMMEDIATE", (), error, sqlite3.Error) from error
             return False
         finally:
-            driver_execute(driver, f"PRAGMA busy_timeout={int(timeout_ms)}")
+            try:
+                driver_execute(driver, f"PRAGMA busy_timeout={int(timeout_ms)}")
+            except DBAPIError:
+                self.sync_connection.invalidate()  # never back in the pool with no busy timeout
+                raise
         return True
 
     async def commit(self, *, then_checkpoint: bool = False) -> CheckpointResult | None:

@@ -8,7 +8,10 @@ on SQLite every writer of a group-commit batch has a savepoint of its own, so on
 another's copies. Outside a transaction nothing is kept.
 
 `connection.info` belongs to the driver connection and outlives transactions, so what is kept there
-carries the transaction object it belongs to and counts only while that is still the innermost one.
+carries the transaction object it belongs to and counts only while that is still the innermost one;
+`write_transaction` drops it all when it ends (`forget_all`), so nothing holds old rows alive. Not to
+be confused with `engine.transaction_state`: scratch space for the whole write transaction, hooks
+included, whatever savepoints open inside it.
 """
 
 from __future__ import annotations
@@ -35,9 +38,19 @@ def _scope(connection: AsyncConnection) -> Any:
     return get_transaction() if get_transaction is not None else None
 
 
+_INFO_KEY = "loyalty.transaction_scope"  # {key: _Kept} in connection.info
+
+
+def _all(connection: AsyncConnection) -> dict[str, _Kept]:
+    kept: dict[str, _Kept] | None = connection.info.get(_INFO_KEY)
+    if kept is None:
+        kept = connection.info[_INFO_KEY] = {}
+    return kept
+
+
 def kept_values(connection: AsyncConnection, key: str) -> dict[Any, Any] | None:
     """What this transaction keeps under `key`, to read; None when nothing is (or may be) kept."""
-    kept: _Kept | None = connection.info.get(key)
+    kept = _all(connection).get(key)
     if kept is None or kept.scope is None or kept.scope is not _scope(connection):
         return None
     return kept.values
@@ -49,14 +62,19 @@ def values_to_keep(connection: AsyncConnection, key: str) -> dict[Any, Any] | No
     scope = _scope(connection)
     if scope is None:
         return None
-    kept: _Kept | None = connection.info.get(key)
+    kept = _all(connection).get(key)
     if kept is None or kept.scope is not scope:
-        kept = connection.info[key] = _Kept(scope)
+        kept = _all(connection)[key] = _Kept(scope)
     return kept.values
 
 
 def forget_value(connection: AsyncConnection, key: str, item: Any) -> None:
     """A write changed what was kept for `item` without saying how: read it again next time."""
-    kept: _Kept | None = connection.info.get(key)
+    kept = _all(connection).get(key)
     if kept is not None:
         kept.values.pop(item, None)
+
+
+def forget_all(connection: AsyncConnection) -> None:
+    """The write transaction ended: drop everything it kept."""
+    connection.info.pop(_INFO_KEY, None)
