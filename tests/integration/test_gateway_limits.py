@@ -121,9 +121,15 @@ async def test_a_chunked_body_is_counted_as_it_streams(tmp_path, database_url) -
 
 # --- rate limit -----------------------------------------------------------------------------------
 
+# One token every 100 s: none comes back during a test, however slow the machine (at 1/s a CI run
+# under load once took over a second for four requests and the fourth passed).
+SLOW_REFILL_PER_S = 0.01
+
 
 async def test_the_fourth_request_of_a_client_is_429_while_others_pass(tmp_path, database_url) -> None:
-    async with running_gateway(tmp_path, database_url, gateway_rate_per_s=1, gateway_rate_burst=3) as stack:
+    async with running_gateway(
+        tmp_path, database_url, gateway_rate_per_s=SLOW_REFILL_PER_S, gateway_rate_burst=3
+    ) as stack:
         alice = {"authorization": f"Bearer {_token('alice')}"}
         assert [(await stack.http.get(PROBE, headers=alice)).status_code for _ in range(3)] == [404] * 3
 
@@ -149,7 +155,9 @@ async def test_the_fourth_request_of_a_client_is_429_while_others_pass(tmp_path,
 
 
 async def test_forged_client_ids_are_held_by_the_address_limit(tmp_path, database_url) -> None:
-    async with running_gateway(tmp_path, database_url, gateway_rate_per_s=1, gateway_rate_burst=3) as stack:
+    async with running_gateway(
+        tmp_path, database_url, gateway_rate_per_s=SLOW_REFILL_PER_S, gateway_rate_burst=3
+    ) as stack:
         # Every request names a new client: only the address bucket (4 x 3 = 12 at once) holds them.
         statuses = [
             (await stack.http.get(PROBE, params={"client_id": f"forged-{i}"})).status_code for i in range(40)
@@ -164,7 +172,7 @@ async def test_x_forwarded_for_picks_the_bucket_only_behind_a_trusted_proxy(
 ) -> None:
     proxy = {"gateway_forwarded_allow_ips": "127.0.0.1"} if trusted else {}
     async with running_gateway(
-        tmp_path, database_url, gateway_rate_per_s=1, gateway_rate_burst=3, **proxy
+        tmp_path, database_url, gateway_rate_per_s=SLOW_REFILL_PER_S, gateway_rate_burst=3, **proxy
     ) as stack:
         first = {"x-forwarded-for": "203.0.113.1"}
         assert [(await stack.http.get(PROBE, headers=first)).status_code for _ in range(4)] == [404] * 3 + [
@@ -216,7 +224,11 @@ async def test_cors_allows_the_configured_origins_only(tmp_path, database_url) -
 
 async def test_cors_any_origin_goes_without_credentials_and_covers_429s(tmp_path, database_url) -> None:
     async with running_gateway(
-        tmp_path, database_url, gateway_cors_origins="*", gateway_rate_per_s=1, gateway_rate_burst=1
+        tmp_path,
+        database_url,
+        gateway_cors_origins="*",
+        gateway_rate_per_s=SLOW_REFILL_PER_S,
+        gateway_rate_burst=1,
     ) as stack:
         preflight = await stack.http.options(PROBE, headers=_preflight("https://anyone.example"))
         assert preflight.status_code == 200
@@ -241,7 +253,7 @@ async def test_metrics_count_by_route_template_and_count_the_refusals(tmp_path, 
     async with running_gateway(
         tmp_path,
         database_url,
-        gateway_rate_per_s=1,
+        gateway_rate_per_s=SLOW_REFILL_PER_S,
         gateway_rate_burst=3,
         gateway_body_max_bytes=BODY_MAX_BYTES,
     ) as stack:
