@@ -87,7 +87,8 @@ async def test_a_run_of_earns_reads_the_tier_and_window_once(ledger, engine, ten
 
 async def test_kept_copies_follow_every_write_of_a_transaction(ledger, engine, tenant_id, clock) -> None:
     """Random earns (some before the window), reversals of qualifying points, evaluations, a clock
-    that moves the window, and earns in savepoints that roll back: the copies always match."""
+    that moves the window, and points added in savepoints that are released or roll back: the copies
+    always match."""
     for seed in range(3):
         rng = random.Random(seed)
         member_id = (await ledger.enroll(tenant_id, request_id=f"m{seed}")).member_id
@@ -129,7 +130,7 @@ async def test_kept_copies_follow_every_write_of_a_transaction(ledger, engine, t
                         await tier_store._add_points(connection, member, ledger.clock.now().date(), 300)
                 elif action == "rollback":
                     with pytest.raises(Undone):
-                        await earn_then_undo(connection, ledger, member, key)
+                        await add_points_then_undo(connection, ledger, member)
                 await assert_kept_is_current(connection, ledger, member)
 
 
@@ -137,7 +138,7 @@ class Undone(Exception):
     pass
 
 
-async def earn_then_undo(connection, ledger: Ledger, member: Member, key: str) -> None:
+async def add_points_then_undo(connection, ledger: Ledger, member: Member) -> None:
     """Qualifying points added and the window read in a savepoint that rolls back (an earn could
     not run there: its events may not sit in a savepoint of their own)."""
     async with connection.begin_nested():
