@@ -72,7 +72,7 @@ def points_changed(connection: AsyncConnection, member_pk: int, day: dt.date, po
     """This transaction changed `day`'s qualifying points by `points`: bring the kept window along."""
     kept = _kept(connection, member_pk)
     if kept is None:  # none in this scope; one an outer scope kept would miss this change
-        forget_tier_state(connection, member_pk)
+        forget_value(connection, _KEY, member_pk)
         return
     if kept.window is None:
         return
@@ -82,11 +82,6 @@ def points_changed(connection: AsyncConnection, member_pk: int, day: dt.date, po
     elif points > 0 and day >= window.first_day:
         oldest = day if window.oldest_day is None else min(window.oldest_day, day)
         kept.window = Window(window.first_day, window.points + points, oldest)
-
-
-def forget_tier_state(connection: AsyncConnection, member_pk: int) -> None:
-    """A write changed the member's tier columns without keeping them: read them again next time."""
-    forget_value(connection, _KEY, member_pk)
 
 
 def _kept(connection: AsyncConnection, member_pk: int) -> _Kept | None:

@@ -41,16 +41,13 @@ def _scope(connection: AsyncConnection) -> Any:
 _INFO_KEY = "loyalty.transaction_scope"  # {key: _Kept} in connection.info
 
 
-def _all(connection: AsyncConnection) -> dict[str, _Kept]:
-    kept: dict[str, _Kept] | None = connection.info.get(_INFO_KEY)
-    if kept is None:
-        kept = connection.info[_INFO_KEY] = {}
-    return kept
+def _kept(connection: AsyncConnection, key: str) -> _Kept | None:
+    return connection.info.get(_INFO_KEY, {}).get(key)
 
 
 def kept_values(connection: AsyncConnection, key: str) -> dict[Any, Any] | None:
     """What this transaction keeps under `key`, to read; None when nothing is (or may be) kept."""
-    kept = _all(connection).get(key)
+    kept = _kept(connection, key)
     if kept is None or kept.scope is None or kept.scope is not _scope(connection):
         return None
     return kept.values
@@ -62,15 +59,15 @@ def values_to_keep(connection: AsyncConnection, key: str) -> dict[Any, Any] | No
     scope = _scope(connection)
     if scope is None:
         return None
-    kept = _all(connection).get(key)
+    kept = _kept(connection, key)
     if kept is None or kept.scope is not scope:
-        kept = _all(connection)[key] = _Kept(scope)
+        kept = connection.info.setdefault(_INFO_KEY, {})[key] = _Kept(scope)
     return kept.values
 
 
 def forget_value(connection: AsyncConnection, key: str, item: Any) -> None:
     """A write changed what was kept for `item` without saying how: read it again next time."""
-    kept = _all(connection).get(key)
+    kept = _kept(connection, key)
     if kept is not None:
         kept.values.pop(item, None)
 
