@@ -1,13 +1,15 @@
-"""Helpers shared by the integration tests: an in-process server, a slow test-only service, and
-credentials (service accounts and their tokens) for calls that need them."""
+"""Helpers shared by the integration tests: an in-process server, a slow test-only service,
+credentials (service accounts and their tokens) for calls that need them, and counted statements."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import grpc
+import pytest
 
 from loyalty_server.auth import oauth
 from loyalty_server.auth.deps import AuthDeps
@@ -103,3 +105,22 @@ async def service_token(server: object, role: Role = Role.ADMIN, **options: obje
 
 def bearer(token: str) -> tuple[tuple[str, str], ...]:
     return (("authorization", f"Bearer {token}"),)
+
+
+@dataclass
+class Calls:
+    count: int = 0
+
+
+def count_calls(monkeypatch: pytest.MonkeyPatch, target: object, method: str) -> Calls:
+    """Count the calls of one object's async method from now on (a prepared statement's `rows`, say),
+    each still made as before."""
+    original = getattr(target, method)
+    calls = Calls()
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.count += 1
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(target, method, counted)
+    return calls

@@ -25,6 +25,7 @@ from tests.integration.conftest import DEMO, LEDGER_START
 from tests.integration.test_activity_intake import CLIENT, occurrence, steps
 from tests.integration.test_ledger import entry
 from tests.ledger_invariants import check_invariants
+from tests.support import count_calls
 
 Op = activity_pb2.ActivityOperation
 Outcome = activity_pb2.ActivityOutcome
@@ -215,23 +216,6 @@ async def test_what_comes_due_during_a_run_settles_with_its_events(tenant_id, en
     await check_invariants(engine)
 
 
-def count_lookups(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """Counts the run's lookups of its ids and the single creates' lookups of theirs."""
-    counts = {"posted": 0, "one": 0}
-    for name, prepared, method in (
-        ("posted", intake_module._FIND_POSTED, "rows"),
-        ("one", intake_module._FIND_ACTIVITY, "first"),
-    ):
-        read = getattr(prepared, method)
-
-        async def counted(*args: Any, _name: str = name, _read: Any = read, **kwargs: Any) -> Any:
-            counts[_name] += 1
-            return await _read(*args, **kwargs)
-
-        monkeypatch.setattr(prepared, method, counted)
-    return counts
-
-
 async def test_a_long_run_finds_the_ids_posted_before_in_every_lookup(
     ledger, tenant_id, engine, monkeypatch
 ) -> None:
@@ -254,7 +238,8 @@ async def test_a_long_run_finds_the_ids_posted_before_in_every_lookup(
     )
     someone_else = (await ledger.enroll(tenant_id, request_id="someone else")).member_id
     await intake.apply(tenant_id, ActivityItem(Op.ACTIVITY_OPERATION_CREATE, CLIENT, someone_else, weight(2)))
-    lookups = count_lookups(monkeypatch)
+    run_lookups = count_calls(monkeypatch, intake_module._FIND_POSTED, "rows")
+    single_lookups = count_calls(monkeypatch, intake_module._FIND_ACTIVITY, "first")
     run = [
         ActivityItem(Op.ACTIVITY_OPERATION_CREATE, CLIENT, member_id, weight(index)) for index in range(count)
     ]
@@ -276,7 +261,7 @@ async def test_a_long_run_finds_the_ids_posted_before_in_every_lookup(
     assert [one.outcome for one in applied] == expected
     assert applied[reused].failure.reason == Reason.ACTIVITY_ERROR_REASON_ID_REUSED
     # Read together: CLIENT's 70 ids in three lookups, another-client's two in one; none one by one.
-    assert lookups == {"posted": 4, "one": 0}
+    assert (run_lookups.count, single_lookups.count) == (4, 0)
     await check_invariants(engine)
 
 

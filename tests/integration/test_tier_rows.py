@@ -19,6 +19,7 @@ from loyalty_server.ledger.tier_rows import kept_state, kept_window
 from loyalty_server.storage.engine import write_transaction
 from loyalty_server.storage.prepared import Prepared
 from tests.integration.conftest import DEMO
+from tests.support import count_calls
 
 CURRENCIES = ("permanent", "temporary")  # both qualifying in the demo program
 DAY = dt.timedelta(days=1)
@@ -26,24 +27,6 @@ DAY = dt.timedelta(days=1)
 
 def entry(key: str) -> Entry:
     return Entry(origin_type="bulk_award", origin_id=key, reason_code="TEST", request_id=key)
-
-
-class Reads:
-    """Counts the reads of the tier columns under the lock and of the window."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.state = self.window = 0
-        self._count(monkeypatch, tier_store._STATE_FOR_UPDATE, "state")
-        self._count(monkeypatch, tier_store._WINDOW, "window")
-
-    def _count(self, monkeypatch: pytest.MonkeyPatch, prepared: Any, name: str) -> None:
-        rows = prepared.rows
-
-        async def counted(*args: Any, **kwargs: Any) -> Any:
-            setattr(self, name, getattr(self, name) + 1)
-            return await rows(*args, **kwargs)
-
-        monkeypatch.setattr(prepared, "rows", counted)
 
 
 async def earn(connection, ledger: Ledger, member: Member, points: int, key: str, **options: Any) -> Booked:
@@ -63,7 +46,7 @@ async def assert_kept_is_current(connection, ledger: Ledger, member: Member) -> 
     """What is kept (if anything) is what the database holds now."""
     (state,) = await tier_store._STATE.rows(connection, member_pk=member.pk)
     first_day = tier_rules.window_first_day(DEMO.tiers, ledger.clock.now())
-    # Through the class: not counted by `Reads`.
+    # Through the class: not counted by `count_calls`.
     (window,) = await Prepared.rows(tier_store._WINDOW, connection, member_pk=member.pk, first_day=first_day)
     kept = kept_state(connection, member.pk)
     if kept is not None:
@@ -75,14 +58,15 @@ async def assert_kept_is_current(connection, ledger: Ledger, member: Member) -> 
 
 async def test_a_run_of_earns_reads_the_tier_and_window_once(ledger, engine, tenant_id, monkeypatch) -> None:
     member_id = (await ledger.enroll(tenant_id, request_id="m")).member_id
-    reads = Reads(monkeypatch)
+    state_reads = count_calls(monkeypatch, tier_store._STATE_FOR_UPDATE, "rows")
+    window_reads = count_calls(monkeypatch, tier_store._WINDOW, "rows")
     async with write_transaction(engine) as connection:
         member = await ledger.lock_member(connection, tenant_id, member_id, CURRENCIES)
         for index in range(5):  # 5 x 500: silver (2,000) at the fourth
             await earn(connection, ledger, member, 500, f"e{index}")
             await assert_kept_is_current(connection, ledger, member)
         assert kept_state(connection, member.pk)["tier_id"] == "silver"
-    assert (reads.state, reads.window) == (1, 1)
+    assert (state_reads.count, window_reads.count) == (1, 1)
 
 
 async def test_kept_copies_follow_every_write_of_a_transaction(ledger, engine, tenant_id, clock) -> None:
