@@ -19,6 +19,7 @@ from loyalty_server.auth.tokens import AccessClaims, TokenIssuer, invalid_token
 from loyalty_server.clock import Clock
 from loyalty_server.errors import DomainError, ErrorKind, not_found
 from loyalty_server.principal import Principal, Role
+from loyalty_server.storage.prepared import Prepared
 from loyalty_server.storage.schema import tenants
 from loyalty_server.storage.sqlite_loop import read_connection
 
@@ -76,18 +77,19 @@ async def _still_valid(connection: AsyncConnection, claims: AccessClaims) -> boo
     if claims.grant_id:
         return await grant_is_active(connection, claims.grant_id)
     if claims.role is Role.PARTNER:  # a partner client's own client-credentials token
-        state = await connection.execute(_PARTNER_CLIENT_STATE, {"client_id": claims.client_id})
+        row = await _PARTNER_CLIENT_STATE.first(connection, client_id=claims.client_id)
     else:
-        state = await connection.execute(_SERVICE_ACCOUNT_STATE, {"account_id": claims.subject})
-    return state.scalar_one_or_none() == ACTIVE
+        row = await _SERVICE_ACCOUNT_STATE.first(connection, account_id=claims.subject)
+    return row is not None and row["state"] == ACTIVE
 
 
-# Built once: one of these runs on every call (a reused statement skips construction and cache key).
-_PARTNER_CLIENT_STATE = select(partner_clients.c.state).where(
-    partner_clients.c.client_id == bindparam("client_id")
+# Prepared (storage/prepared.py): one of these runs on every call, and through SQLAlchemy it cost
+# more than the rest of a GetBalance's reads (its execution context, then its rollback at the end).
+_PARTNER_CLIENT_STATE = Prepared(
+    select(partner_clients.c.state).where(partner_clients.c.client_id == bindparam("client_id"))
 )
-_SERVICE_ACCOUNT_STATE = select(service_accounts.c.state).where(
-    service_accounts.c.service_account_id == bindparam("account_id")
+_SERVICE_ACCOUNT_STATE = Prepared(
+    select(service_accounts.c.state).where(service_accounts.c.service_account_id == bindparam("account_id"))
 )
 
 

@@ -18,6 +18,7 @@ from loyalty_server.clock import Clock
 from loyalty_server.errors import not_found
 from loyalty_server.events.outbox import append_event
 from loyalty_server.ledger.members import event_member, get_member
+from loyalty_server.storage.prepared import Prepared
 
 ACTIVE, REVOKED = "active", "revoked"
 # Why a grant was revoked (GrantRevokeReason without its prefix).
@@ -127,11 +128,12 @@ async def get_grant(connection: AsyncConnection, grant_id: str, *, tenant_id: in
 
 async def grant_is_active(connection: AsyncConnection, grant_id: str) -> bool:
     """The per-call revocation check: one primary-key read."""
-    state = await connection.execute(_GRANT_STATE, {"grant_id": grant_id})
-    return state.scalar_one_or_none() == ACTIVE
+    row = await _GRANT_STATE.first(connection, grant_id=grant_id)
+    return row is not None and row["state"] == ACTIVE
 
 
-_GRANT_STATE = select(oauth_grants.c.state).where(oauth_grants.c.grant_id == bindparam("grant_id"))
+# Prepared (storage/prepared.py): every call a grant's token makes runs it.
+_GRANT_STATE = Prepared(select(oauth_grants.c.state).where(oauth_grants.c.grant_id == bindparam("grant_id")))
 
 
 async def revoke_grant(connection: AsyncConnection, clock: Clock, grant: Grant, reason: str) -> bool:

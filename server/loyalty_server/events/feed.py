@@ -15,6 +15,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty.v1 import subscription_pb2
+from loyalty_server.storage.prepared import Prepared
 from loyalty_server.storage.schema import events, tenants
 
 READ_BATCH_MAX = 500  # events per outbox read
@@ -88,7 +89,12 @@ async def read_after(
 
 async def latest_sequence(connection: AsyncConnection) -> int:
     """The highest sequence written so far (0 on an empty outbox)."""
-    return int((await connection.execute(select(func.max(events.c.sequence)))).scalar() or 0)
+    row = await _LATEST_SEQUENCE.first(connection)
+    return int(row["latest"] or 0) if row is not None else 0
+
+
+# Prepared (storage/prepared.py): the event hub reads it after every commit.
+_LATEST_SEQUENCE = Prepared(select(func.max(events.c.sequence).label("latest")))
 
 
 @dataclass(slots=True)

@@ -23,7 +23,7 @@ from loyalty_server.clock import Clock
 from loyalty_server.errors import DomainError, ErrorKind, FieldViolation, invalid_argument, not_found
 from loyalty_server.events.outbox import append_event
 from loyalty_server.ledger.tables import members
-from loyalty_server.storage.prepared import Prepared
+from loyalty_server.storage.prepared import Prepared, Row
 
 LOYALTY_ID_DIGITS = 12
 LOYALTY_ID_ATTEMPTS_MAX = 5  # generated ids collide with probability ~n/10^12; retry a few times
@@ -286,11 +286,18 @@ async def get_member(
     connection: AsyncConnection, tenant_id: int, member_id: str, *, for_update: bool = False
 ) -> Member:
     """The member, or NOT_FOUND (MEMBER_NOT_FOUND). Another tenant's member is simply not found."""
+    return member_from_row(await get_member_row(connection, tenant_id, member_id, for_update=for_update))
+
+
+async def get_member_row(
+    connection: AsyncConnection, tenant_id: int, member_id: str, *, for_update: bool = False
+) -> Row:
+    """The member's whole row (all of `members`' columns), or NOT_FOUND as `get_member`."""
     query = _MEMBER_FOR_UPDATE if for_update else _MEMBER
     row = await query.first(connection, tenant=tenant_id, member=member_id)
     if row is None:
         raise not_found("MEMBER_NOT_FOUND", "no such member", member_id=member_id)
-    return member_from_row(row)
+    return row
 
 
 async def lookup_member(

@@ -38,10 +38,18 @@ from loyalty_server.ledger.book import (
     settle_due,
 )
 from loyalty_server.ledger.lots import expires_at_for
-from loyalty_server.ledger.members import Member, enroll_member, event_member, get_member, require_active
+from loyalty_server.ledger.members import (
+    Member,
+    enroll_member,
+    event_member,
+    get_member,
+    get_member_row,
+    member_from_row,
+    require_active,
+)
 from loyalty_server.ledger.tables import accounts, holds, ledger_transactions, members
 from loyalty_server.ledger.tier_rules import apply_multiplier
-from loyalty_server.ledger.tiers import earn_multiplier_percent, record_qualifying
+from loyalty_server.ledger.tiers import earn_multiplier_percent, keep_state_read_for_write, record_qualifying
 from loyalty_server.program.model import Program
 from loyalty_server.storage.engine import write_transaction
 from loyalty_server.storage.sqlite_loop import read_connection
@@ -287,7 +295,9 @@ class Ledger:
                 # Settling writes transactions and events that name the member: read it if not yet.
                 member = member or await get_member(connection, tenant_id, member_id)
                 await self.settle(connection, member, account["currency"])
-        member = await get_member(connection, tenant_id, member_id)
+        row = await get_member_row(connection, tenant_id, member_id)
+        keep_state_read_for_write(connection, row)  # SQLite: the first earn need not read it again
+        member = member_from_row(row)
         require_active(member)
         return member
 

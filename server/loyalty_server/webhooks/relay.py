@@ -24,6 +24,7 @@ from loyalty_server.auth.tables import oauth_grants, partner_clients
 from loyalty_server.clock import Clock
 from loyalty_server.events.feed import StoredEvent, latest_sequence, read_after
 from loyalty_server.storage.engine import write_transaction
+from loyalty_server.storage.prepared import Prepared
 from loyalty_server.webhooks.endpoints import Endpoint, to_endpoint
 from loyalty_server.webhooks.relay_cursor import lock_relay_cursor, move_relay_cursor
 from loyalty_server.webhooks.tables import webhook_deliveries, webhook_endpoints
@@ -63,8 +64,13 @@ async def relay_round(engine: AsyncEngine, clock: Clock) -> tuple[int, int]:
 
 
 async def _any_endpoint_enabled(connection: AsyncConnection) -> bool:
-    query = select(webhook_endpoints.c.id).where(webhook_endpoints.c.enabled.is_(True)).limit(1)
-    return (await connection.execute(query)).first() is not None
+    return await _ANY_ENDPOINT_ENABLED.first(connection) is not None
+
+
+# Prepared (storage/prepared.py): every round with no endpoint runs it, after every commit.
+_ANY_ENDPOINT_ENABLED = Prepared(
+    select(webhook_endpoints.c.id).where(webhook_endpoints.c.enabled.is_(True)).limit(1)
+)
 
 
 async def _enabled_endpoints(connection: AsyncConnection, batch: Sequence[StoredEvent]) -> list[Endpoint]:

@@ -9,23 +9,32 @@ past it: an event the new endpoint was owed, never delivered.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from loyalty_server.events.tables import outbox_cursors
+from loyalty_server.storage.prepared import Prepared
 
 RELAY_CURSOR = "webhook-relay"
 
 
 async def lock_relay_cursor(connection: AsyncConnection) -> int:
     """The relay's cursor (the last sequence relayed), locked until the transaction ends."""
-    query = select(outbox_cursors.c.sequence).where(outbox_cursors.c.name == RELAY_CURSOR).with_for_update()
-    sequence = (await connection.execute(query)).scalar()
-    assert sequence is not None, "migration 0006 creates the relay cursor"
-    return int(sequence)
+    row = await _LOCK_CURSOR.first(connection, name=RELAY_CURSOR)
+    assert row is not None, "migration 0006 creates the relay cursor"
+    return int(row["sequence"])
 
 
 async def move_relay_cursor(connection: AsyncConnection, sequence: int) -> None:
-    await connection.execute(
-        update(outbox_cursors).where(outbox_cursors.c.name == RELAY_CURSOR).values(sequence=sequence)
-    )
+    await _MOVE_CURSOR.run(connection, b_name=RELAY_CURSOR, b_sequence=sequence)
+
+
+# Prepared (storage/prepared.py): while events flow, the relay runs both after every commit.
+_LOCK_CURSOR = Prepared(
+    select(outbox_cursors.c.sequence).where(outbox_cursors.c.name == bindparam("name")).with_for_update()
+)
+_MOVE_CURSOR = Prepared(  # bind names other than the columns' (SQLAlchemy reserves those)
+    update(outbox_cursors)
+    .where(outbox_cursors.c.name == bindparam("b_name"))
+    .values(sequence=bindparam("b_sequence"))
+)
