@@ -73,6 +73,16 @@ async def test_a_batch_never_exceeds_its_writes_max(engine: AsyncEngine) -> None
     assert commits[0] >= 10
 
 
+async def test_a_batch_open_past_its_time_bound_commits_with_writers_waiting(engine: AsyncEngine) -> None:
+    """Bounded by time, not only by count: with no time at all, each writer commits its own batch."""
+    commits = count_commits(engine)
+    writer = sqlite_writer(engine)
+    writer._batch_open_s_max = 0.0
+    await asyncio.gather(*(insert(engine, n) for n in range(1, 41)))
+    assert await stored_ids(engine) == list(range(1, 41))
+    assert commits[0] == 40
+
+
 async def test_a_failing_writer_loses_only_its_own_work(engine: AsyncEngine) -> None:
     results = await asyncio.gather(
         *(insert(engine, n, fail=n % 3 == 0) for n in range(1, 31)), return_exceptions=True
@@ -166,6 +176,7 @@ async def test_when_sqlite_rolls_the_whole_batch_back_no_writer_of_it_hears_succ
 ) -> None:
     """On a full disk or an I/O error SQLite may roll the whole transaction back under a writer: the
     writers before it lost their work too, so they must fail, and no later writer may join."""
+    sqlite_writer(engine)._batch_open_s_max = 60.0  # one batch, however long the first writer holds it
     release = asyncio.Event()
 
     async def first() -> None:
