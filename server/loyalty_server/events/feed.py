@@ -90,7 +90,8 @@ async def read_after(
 async def latest_sequence(connection: AsyncConnection) -> int:
     """The highest sequence written so far (0 on an empty outbox)."""
     row = await _LATEST_SEQUENCE.first(connection)
-    return int(row["latest"] or 0) if row is not None else 0
+    assert row is not None, "an aggregate without GROUP BY has one row"
+    return int(row["latest"] or 0)
 
 
 # Prepared (storage/prepared.py): the event hub reads it after every commit.

@@ -3,7 +3,9 @@
 Every qualifying earn reads the member's tier columns under the member's lock and sums its
 qualifying window, then adds its points to one day. A run of earns for one member (PostActivities,
 `ActivityIntake.apply_creates`) holds that lock throughout, so after the first earn both reads
-would only find what this transaction itself wrote: the copies kept here are used instead.
+would only find what this transaction itself wrote: the copies kept here are used instead. On SQLite
+the tier columns are kept from the start: `Ledger.lock_member` reads the whole member row inside the
+write transaction, under the database's write lock (`tiers.keep_state_read_for_write`).
 
 They stay current because every write that changes them in the transaction goes through
 ledger/tiers.py: `_store` keeps the tier columns it wrote, `_add_points` adds a positive change to
@@ -33,7 +35,7 @@ class Window:
 
 @dataclass(slots=True)
 class _Kept:
-    state: Row  # the member's tier columns (tiers._STATE_ROW), read under its lock or written since
+    state: Row  # the member's tier columns (tiers._STATE_ROW), read under a lock or written since
     window: Window | None = None
 
 
@@ -44,7 +46,8 @@ def kept_state(connection: AsyncConnection, member_pk: int) -> Row | None:
 
 
 def keep_state(connection: AsyncConnection, member_pk: int, state: Row) -> None:
-    """Remember the tier columns read under the member's lock, or just written, in this transaction.
+    """Remember the tier columns read under the member's lock (or SQLite's write lock), or just
+    written, in this transaction.
     A write keeps the window already kept: the tier columns do not change the qualifying points."""
     members = values_to_keep(connection, _KEY)
     if members is None:

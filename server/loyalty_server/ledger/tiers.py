@@ -56,7 +56,7 @@ from loyalty_server.program.model import Program
 from loyalty_server.program.model import Tiers as TierSettings
 from loyalty_server.storage.engine import write_transaction
 from loyalty_server.storage.prepared import Prepared, Row
-from loyalty_server.storage.sqlite_loop import LoopConnection, read_connection
+from loyalty_server.storage.sqlite_loop import holds_sqlite_write_lock, read_connection
 from loyalty_server.timestamps import set_timestamp
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ def keep_state_read_for_write(connection: AsyncConnection, member_row: Row) -> N
     member row it read is the row as the member's lock would show it: keep its tier columns, and the
     transaction's first qualifying earn reads none of its own. (PostgreSQL reads them under the row's
     lock at that earn, as before: its member read here took no lock.)"""
-    if isinstance(connection, LoopConnection) and not connection.for_reads:
+    if holds_sqlite_write_lock(connection):
         keep_state(connection, member_row["id"], {name: member_row[name] for name in _TIER_STATE_NAMES})
 
 

@@ -274,6 +274,14 @@ class LoopConnection:
         self.sync_connection.close()
 
 
+def holds_sqlite_write_lock(connection: object) -> bool:
+    """Whether `connection` is in a SQLite write transaction: one that took the database's one write
+    lock at its BEGIN IMMEDIATE, so what it reads changes only by its own writes until it ends."""
+    if not isinstance(connection, LoopConnection) or connection.for_reads:
+        return False
+    return connection.transaction_open()
+
+
 class _ReadConnections:
     """Open read connections of one loop engine, reused as they are. Checking a connection out of
     SQLAlchemy's pool and closing it again costs about 30 us, more than a point read (GetBalance reads
