@@ -56,6 +56,13 @@ async def insert(engine: AsyncEngine, item_id: int, *, fail: bool = False) -> No
             raise ValueError("this writer fails")
 
 
+async def held_insert(engine: AsyncEngine, item_id: int, release: asyncio.Event) -> None:
+    """A writer that inserts, then keeps the writer's turn until `release` is set."""
+    async with write_transaction(engine) as connection:
+        await connection.execute(text("INSERT INTO item (id, owner) VALUES (:id, 'held')"), {"id": item_id})
+        await release.wait()
+
+
 async def stored_ids(engine: AsyncEngine) -> list[int]:
     async with engine.connect() as connection:
         return list((await connection.execute(text("SELECT id FROM item ORDER BY id"))).scalars())
@@ -86,13 +93,7 @@ async def test_a_batch_open_past_its_time_bound_commits_with_writers_waiting(eng
     assert commits[0] == 40
     writer._batch_open_s_max = 0.05  # the first writer holds the turn past it, the others come within it
     release = asyncio.Event()
-
-    async def slow_first() -> None:
-        async with write_transaction(engine) as connection:
-            await connection.execute(text("INSERT INTO item (id, owner) VALUES (41, 'slow')"))
-            await release.wait()
-
-    first = asyncio.create_task(slow_first())
+    first = asyncio.create_task(held_insert(engine, 41, release))
     await asyncio.sleep(0.01)
     others = [asyncio.create_task(insert(engine, n)) for n in range(42, 52)]
     await asyncio.sleep(0.1)  # all ten queued, the batch now open past its bound
@@ -167,13 +168,7 @@ async def test_a_waiter_that_gives_up_does_not_strand_the_batch(engine: AsyncEng
     comes: the batch is still committed and the first writer returns."""
     release = asyncio.Event()
     writer = sqlite_writer(engine)
-
-    async def slow_first() -> None:
-        async with write_transaction(engine) as connection:
-            await connection.execute(text("INSERT INTO item (id, owner) VALUES (1, 'first')"))
-            await release.wait()
-
-    first = asyncio.create_task(slow_first())
+    first = asyncio.create_task(held_insert(engine, 1, release))
     await asyncio.sleep(0.05)
     waiter = asyncio.create_task(insert(engine, 2))
     await asyncio.sleep(0.05)  # the waiter is queued for the turn
@@ -197,11 +192,6 @@ async def test_when_sqlite_rolls_the_whole_batch_back_no_writer_of_it_hears_succ
     writers before it lost their work too, so they must fail, and no later writer may join."""
     release = asyncio.Event()
 
-    async def first() -> None:
-        async with write_transaction(engine) as connection:
-            await connection.execute(text("INSERT INTO item (id, owner) VALUES (1, 'first')"))
-            await release.wait()
-
     async def breaking() -> None:
         async with write_transaction(engine) as connection:
             await connection.execute(text("INSERT INTO item (id, owner) VALUES (2, 'breaking')"))
@@ -209,7 +199,7 @@ async def test_when_sqlite_rolls_the_whole_batch_back_no_writer_of_it_hears_succ
             dbapi.execute("ROLLBACK")  # what SQLite does by itself on SQLITE_FULL or SQLITE_IOERR
             raise OSError("disk full")
 
-    tasks = [asyncio.create_task(first())]
+    tasks = [asyncio.create_task(held_insert(engine, 1, release))]
     await asyncio.sleep(0.05)
     tasks += [asyncio.create_task(breaking()), asyncio.create_task(insert(engine, 3))]
     await asyncio.sleep(0.05)  # both queued behind the first writer
