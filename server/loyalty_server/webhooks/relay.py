@@ -67,7 +67,7 @@ async def _any_endpoint_enabled(connection: AsyncConnection) -> bool:
     return await _ANY_ENDPOINT_ENABLED.first(connection) is not None
 
 
-# Prepared (storage/prepared.py): every round with no endpoint runs it, after every commit.
+# Prepared (storage/prepared.py): every relay round runs it (up to 20 a second while events flow).
 _ANY_ENDPOINT_ENABLED = Prepared(
     select(webhook_endpoints.c.id).where(webhook_endpoints.c.enabled.is_(True)).limit(1)
 )

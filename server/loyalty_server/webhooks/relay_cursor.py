@@ -29,7 +29,7 @@ async def move_relay_cursor(connection: AsyncConnection, sequence: int) -> None:
     await _MOVE_CURSOR.run(connection, b_name=RELAY_CURSOR, b_sequence=sequence)
 
 
-# Prepared (storage/prepared.py): while events flow, the relay runs both after every commit.
+# Prepared (storage/prepared.py): while events flow, every relay round runs both (up to 20 a second).
 _LOCK_CURSOR = Prepared(
     select(outbox_cursors.c.sequence).where(outbox_cursors.c.name == bindparam("name")).with_for_update()
 )
