@@ -203,17 +203,20 @@ async def _hooks(
     connection: AsyncConnection,
 ) -> AsyncIterator[tuple[dict[str, CommitHook], dict[str, AfterCommitHook]]]:
     # connection.info outlives this transaction (it belongs to the pooled DBAPI connection): reset it.
+    # Through the dict itself: once a lost connection is invalidated, `connection.info` would
+    # reconnect (outside SQLAlchemy's greenlet: MissingGreenlet in place of the error that lost it).
+    info = connection.info
     before: dict[str, CommitHook] = {}
     after: dict[str, AfterCommitHook] = {}
-    connection.info[_BEFORE_COMMIT] = before
-    connection.info[_AFTER_COMMIT] = after
-    connection.info[_STATE] = {}
+    info[_BEFORE_COMMIT] = before
+    info[_AFTER_COMMIT] = after
+    info[_STATE] = {}
     try:
         yield before, after
     finally:
         for key in (_BEFORE_COMMIT, _AFTER_COMMIT, _STATE, _OWN_SAVEPOINT):
-            connection.info.pop(key, None)
-        forget_all(connection)
+            info.pop(key, None)
+        forget_all(info)
 
 
 def in_inner_savepoint(connection: AsyncConnection) -> bool:

@@ -6,14 +6,15 @@ read or a one-row write. A `Prepared` statement keeps SQLAlchemy Core as the one
 statement is written. On a `LoopConnection` it hands the SQL, compiled once for SQLite, to sqlite3
 itself: parameters pass through their column types' bind processors and columns through their result
 processors, so the values are the same as through SQLAlchemy (timezone-aware datetimes included), and
-driver errors are raised as SQLAlchemy's (an `IntegrityError` is still one). Elsewhere (PostgreSQL,
-aiosqlite) it is an ordinary execute of the same statement.
+driver errors are raised as SQLAlchemy's (an `IntegrityError` is still one). On PostgreSQL it runs the
+statement, compiled once for asyncpg, on the connection SQLAlchemy's adapter wraps, in the same
+transaction (storage/prepared_asyncpg.py). Elsewhere (aiosqlite) it is an ordinary execute.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,33 +23,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.selectable import Select
 
+from loyalty_server.storage import prepared_asyncpg
+from loyalty_server.storage.placeholders import REQUIRED, Converter, Placeholder, driver_values
+from loyalty_server.storage.prepared_asyncpg import CompiledForAsyncpg
 from loyalty_server.storage.sqlite_loop import LoopConnection, driver_execute, driver_executemany
 
 Row = Mapping[str, Any]
 ROWS_MAX = 10_000  # prepared statements are point reads and writes: more rows is a bug in the query
-Converter = Callable[[Any], Any]
-_REQUIRED = object()  # a placeholder whose value the caller must give
 
 
 @dataclass(frozen=True, slots=True)
 class _CompiledForSqlite:
     sql: str
-    # Per "?" placeholder: its name, its value when the statement holds one (a literal), its processor.
-    parameters: tuple[tuple[str, Any, Converter | None], ...]
+    parameters: tuple[Placeholder, ...]  # per "?", in order
     keys: tuple[str, ...]  # the row's keys, as `.mappings()` would name them (none for plain DML)
     processors: tuple[tuple[int, Converter], ...]  # (column index, result processor)
-
-    def values_of(self, parameters: dict[str, Any]) -> tuple[Any, ...]:
-        """The driver's values for the placeholders, in order: the caller's (required ones must be
-        given), else the value written into the statement, each through its column type's bind
-        processor. Inlined (no call per value): every prepared execution runs it for every value."""
-        values = []
-        for name, fixed, process in self.parameters:
-            value = parameters.get(name, fixed)
-            if value is _REQUIRED:
-                raise KeyError(f"a prepared statement needs a value for {name!r}")
-            values.append(value if process is None else process(value))
-        return tuple(values)
 
 
 class Prepared:
@@ -64,6 +53,7 @@ class Prepared:
         self.columns = list(statement.exported_columns)
         self.returns_rows = isinstance(statement, Select) or bool(self.columns)
         self._sqlite: _CompiledForSqlite | None = None
+        self._asyncpg: CompiledForAsyncpg | None = None
 
     async def rows(self, connection: AsyncConnection, **parameters: Any) -> list[Row]:
         """The rows of a SELECT, or of an INSERT/UPDATE/DELETE ... RETURNING."""
@@ -71,6 +61,11 @@ class Prepared:
         if isinstance(connection, LoopConnection):
             await connection.share_the_loop()
             return self._rows_from_driver(connection, parameters)
+        if (adapter := _asyncpg_adapter(connection)) is not None:
+            compiled = self._asyncpg or self._compile_for_asyncpg(connection.dialect)
+            records, _status = await prepared_asyncpg.fetch(connection, adapter, compiled, parameters)
+            assert len(records) <= ROWS_MAX, f"a prepared statement returned more than {ROWS_MAX} rows"
+            return prepared_asyncpg.rows_of(compiled, records)
         return list((await connection.execute(self.statement, parameters)).mappings())
 
     async def run_many(self, connection: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
@@ -78,11 +73,15 @@ class Prepared:
         assert not self.returns_rows, "executemany returns no rows"
         assert rows, "nothing to run"
         if not isinstance(connection, LoopConnection):
+            if (adapter := _asyncpg_adapter(connection)) is not None:
+                compiled = self._asyncpg or self._compile_for_asyncpg(connection.dialect)
+                await prepared_asyncpg.execute_many(connection, adapter, compiled, rows)
+                return
             await connection.execute(self.statement, list(rows))
             return
         await connection.share_the_loop()
         compiled, driver = self._compiled_and_driver(connection)
-        driver_executemany(driver, compiled.sql, [compiled.values_of(row) for row in rows])
+        driver_executemany(driver, compiled.sql, [driver_values(compiled.parameters, row) for row in rows])
 
     async def first(self, connection: AsyncConnection, **parameters: Any) -> Row | None:
         rows = await self.rows(connection, **parameters)
@@ -94,6 +93,10 @@ class Prepared:
         if isinstance(connection, LoopConnection):
             await connection.share_the_loop()
             return self._execute(connection, parameters).rowcount
+        if (adapter := _asyncpg_adapter(connection)) is not None:
+            compiled = self._asyncpg or self._compile_for_asyncpg(connection.dialect)
+            _records, status = await prepared_asyncpg.fetch(connection, adapter, compiled, parameters)
+            return prepared_asyncpg.row_count(status)
         return (await connection.execute(self.statement, parameters)).rowcount
 
     def _rows_from_driver(self, connection: LoopConnection, parameters: dict[str, Any]) -> list[Row]:
@@ -110,7 +113,7 @@ class Prepared:
 
     def _execute(self, connection: LoopConnection, parameters: dict[str, Any]) -> sqlite3.Cursor:
         compiled, driver = self._compiled_and_driver(connection)
-        return driver_execute(driver, compiled.sql, compiled.values_of(parameters))
+        return driver_execute(driver, compiled.sql, driver_values(compiled.parameters, parameters))
 
     def _compiled_and_driver(
         self, connection: LoopConnection
@@ -125,20 +128,38 @@ class Prepared:
         return compiled, driver
 
     def _compile(self, dialect: Dialect) -> _CompiledForSqlite:
-        compiled = self.statement.compile(dialect=dialect, column_keys=self.insert_columns or None)
-        assert compiled.positiontup is not None, "SQLite's placeholders are positional"
-        parameters = []
-        for name in compiled.positiontup:
-            bind = compiled.binds[name]
-            fixed = _REQUIRED if bind.required else bind.effective_value
-            parameters.append((name, fixed, bind.type.dialect_impl(dialect).bind_processor(dialect)))
-        keys = tuple(column.name for column in self.columns)
-        # SQLAlchemy would rename a repeated column name ("id", "id_1"): a row key nobody expects.
-        assert len(set(keys)) == len(keys), f"label the columns whose names repeat: {keys}"
+        sql, parameters, keys = self._positional(dialect)
         processors = []
         for index, column in enumerate(self.columns):
             process = column.type.dialect_impl(dialect).result_processor(dialect, None)
             if process is not None:
                 processors.append((index, process))
-        self._sqlite = _CompiledForSqlite(compiled.string, parameters, keys, tuple(processors))
+        self._sqlite = _CompiledForSqlite(sql, parameters, keys, tuple(processors))
         return self._sqlite
+
+    def _compile_for_asyncpg(self, dialect: Dialect) -> CompiledForAsyncpg:
+        sql, parameters, keys = self._positional(dialect)
+        result_types = tuple(column.type for column in self.columns)
+        self._asyncpg = CompiledForAsyncpg(sql, parameters, keys, result_types)
+        return self._asyncpg
+
+    def _positional(self, dialect: Dialect) -> tuple[str, tuple[Placeholder, ...], tuple[str, ...]]:
+        """The SQL for `dialect`, what each of its placeholders takes (in order: its name, the value
+        written into the statement or REQUIRED, its bind processor), and the row's keys."""
+        compiled = self.statement.compile(dialect=dialect, column_keys=self.insert_columns or None)
+        assert compiled.positiontup is not None, "the driver's placeholders are positional"
+        parameters = []
+        for name in compiled.positiontup:
+            bind = compiled.binds[name]
+            fixed = REQUIRED if bind.required else bind.effective_value
+            parameters.append((name, fixed, bind.type.dialect_impl(dialect).bind_processor(dialect)))
+        keys = tuple(column.name for column in self.columns)
+        # SQLAlchemy would rename a repeated column name ("id", "id_1"): a row key nobody expects.
+        assert len(set(keys)) == len(keys), f"label the columns whose names repeat: {keys}"
+        return compiled.string, tuple(parameters), keys
+
+
+def _asyncpg_adapter(connection: AsyncConnection) -> Any | None:
+    if connection.dialect.driver != "asyncpg":
+        return None
+    return prepared_asyncpg.adapter_of(connection)

@@ -72,6 +72,6 @@ def forget_value(connection: AsyncConnection, key: str, item: Any) -> None:
         kept.values.pop(item, None)
 
 
-def forget_all(connection: AsyncConnection) -> None:
-    """The write transaction ended: drop everything it kept."""
-    connection.info.pop(_INFO_KEY, None)
+def forget_all(info: dict[Any, Any]) -> None:
+    """The write transaction ended: drop everything it kept in its connection's `info`."""
+    info.pop(_INFO_KEY, None)
