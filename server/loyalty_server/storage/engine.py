@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from loyalty_server.errors import ConfigError
@@ -66,7 +66,20 @@ def create_engine(url: str, *, pool_size: int = 10, sqlite_busy_timeout_ms: int 
         configure(engine.sync_engine)
         attach_loop_engine(engine, parsed, configure, sqlite_busy_timeout_ms / 1000)
         return engine
-    return create_async_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_async_engine(parsed, pool_size=pool_size, max_overflow=pool_size)
+    event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+    return engine
+
+
+def _refuse_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled PostgreSQL connection whose server went away (a restart, a failover, a killed
+    backend) is replaced before use. asyncpg sees the server close the socket even while the
+    connection idles in the pool, so this needs no round trip: SQLAlchemy's `pool_pre_ping` sends
+    three (BEGIN, a ping, ROLLBACK) at every checkout, more than a GetBalance's own statements. A
+    connection cut without a word (a network partition) is not seen here: its first statement fails
+    as the ping would have, invalidating it (`database_outage` answers UNAVAILABLE; clients retry)."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")  # the pool reconnects
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

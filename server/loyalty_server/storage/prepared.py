@@ -61,7 +61,7 @@ class Prepared:
         if isinstance(connection, LoopConnection):
             await connection.share_the_loop()
             return self._rows_from_driver(connection, parameters)
-        if (adapter := _asyncpg_adapter(connection)) is not None:
+        if (adapter := _asyncpg_adapter(connection, self.statement)) is not None:
             compiled = self._asyncpg or self._compile_for_asyncpg(connection.dialect)
             records, _status = await prepared_asyncpg.fetch(connection, adapter, compiled, parameters)
             assert len(records) <= ROWS_MAX, f"a prepared statement returned more than {ROWS_MAX} rows"
@@ -73,7 +73,7 @@ class Prepared:
         assert not self.returns_rows, "executemany returns no rows"
         assert rows, "nothing to run"
         if not isinstance(connection, LoopConnection):
-            if (adapter := _asyncpg_adapter(connection)) is not None:
+            if (adapter := _asyncpg_adapter(connection, self.statement)) is not None:
                 compiled = self._asyncpg or self._compile_for_asyncpg(connection.dialect)
                 await prepared_asyncpg.execute_many(connection, adapter, compiled, rows)
                 return
@@ -93,7 +93,7 @@ class Prepared:
         if isinstance(connection, LoopConnection):
             await connection.share_the_loop()
             return self._execute(connection, parameters).rowcount
-        if (adapter := _asyncpg_adapter(connection)) is not None:
+        if (adapter := _asyncpg_adapter(connection, self.statement)) is not None:
             compiled = self._asyncpg or self._compile_for_asyncpg(connection.dialect)
             _records, status = await prepared_asyncpg.fetch(connection, adapter, compiled, parameters)
             return prepared_asyncpg.row_count(status)
@@ -159,7 +159,12 @@ class Prepared:
         return compiled.string, tuple(parameters), keys
 
 
-def _asyncpg_adapter(connection: AsyncConnection) -> Any | None:
+def _asyncpg_adapter(connection: AsyncConnection, statement: Select[Any] | UpdateBase) -> Any | None:
     if connection.dialect.driver != "asyncpg":
         return None
-    return prepared_asyncpg.adapter_of(connection)
+    adapter = prepared_asyncpg.adapter_of(connection)
+    # A read connection runs in autocommit (read_connection): a write there would stand on its own.
+    assert adapter is None or isinstance(statement, Select) or not adapter.autocommit, (
+        "a prepared write outside a write transaction"
+    )
+    return adapter

@@ -347,10 +347,17 @@ async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]
     """A connection for reads: on SQLite a `LoopConnection` (reads run on the loop thread, all in
     one snapshot, on a connection kept open for the next use), elsewhere a pooled `AsyncConnection`.
     Not for reads that may scan a large table (a filter without an index): one sqlite3 call holds the
-    loop for all of its time; those go through `engine.connect()` (aiosqlite's thread)."""
+    loop for all of its time; those go through `engine.connect()` (aiosqlite's thread).
+
+    On PostgreSQL the reads run in autocommit: at READ COMMITTED, which the engine uses, every
+    statement takes its own snapshot in a transaction too, so a BEGIN and a ROLLBACK around them
+    would only cost two round trips (GetBalance reads twice a call: the caller's credentials, then
+    the balance)."""
     loop_engine = loop_engine_of(engine)
     if loop_engine is None:
         async with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
             yield connection
         return
     readers = _readers[engine.sync_engine]

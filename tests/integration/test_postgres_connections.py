@@ -1,8 +1,11 @@
-"""Prepared statements on PostgreSQL run straight on asyncpg (storage/prepared_asyncpg.py), inside the
-transaction SQLAlchemy manages: never on their own, rolled back with it, their errors SQLAlchemy's,
-and a connection that died under one replaced as SQLAlchemy would replace it."""
+"""PostgreSQL's connections: prepared statements run straight on asyncpg (storage/prepared_asyncpg.py),
+inside the transaction SQLAlchemy manages (never on their own, rolled back with it, their errors
+SQLAlchemy's, a connection that died under one replaced); reads run in autocommit; a pooled
+connection whose server went away is replaced at checkout, without a ping."""
 
 from __future__ import annotations
+
+import asyncio
 
 import asyncpg
 import pytest
@@ -81,8 +84,11 @@ async def test_a_first_statement_runs_in_the_transaction_and_rolls_back_with_it(
     with pytest.raises(Refused):
         await written_then_refused(engine, tenant_id, sqlalchemy_first=True)
     assert await stored_keys(engine) == []
-    async with read_connection(engine) as connection:  # a write on a read connection is not kept
-        await _INSERT_KEY.run(connection, **key_row(tenant_id, "read"))
+    async with read_connection(engine) as connection:  # autocommit: a write there is refused
+        with pytest.raises(AssertionError, match="outside a write transaction"):
+            await _INSERT_KEY.run(connection, **key_row(tenant_id, "read"))
+        with pytest.raises(AssertionError, match="outside a write transaction"):
+            await _INSERT_KEY.run_many(connection, [key_row(tenant_id, "read")])
     assert await stored_keys(engine) == []
 
 
@@ -127,3 +133,39 @@ async def test_a_connection_killed_under_a_statement_is_replaced(engine, databas
     assert outage.reason == "DATABASE_UNAVAILABLE"
     await insert_key(engine, tenant_id, "kept")  # the pool gives a live connection
     assert await stored_keys(engine) == ["kept"]
+
+
+async def test_a_pooled_connection_whose_backend_died_is_replaced_before_use(engine, database_url) -> None:
+    async with read_connection(engine) as connection:
+        (row,) = await _BACKEND_PID.rows(connection)
+        pooled = (await connection.get_raw_connection()).driver_connection
+    killer = await asyncpg.connect(database_url)
+    try:
+        assert await killer.fetchval("SELECT pg_terminate_backend($1)", row["pid"])
+    finally:
+        await killer.close()
+    deadline = asyncio.get_running_loop().time() + 5.0
+    while not pooled.is_closed():  # asyncpg reads the server's goodbye while the connection idles
+        assert asyncio.get_running_loop().time() < deadline, "the killed backend's socket stayed open"
+        await asyncio.sleep(0.01)
+    async with read_connection(engine) as connection:  # no error: the pool replaced it at checkout
+        (replaced,) = await _BACKEND_PID.rows(connection)
+    assert replaced["pid"] != row["pid"]
+
+
+_TRANSACTION_START = Prepared(select(func.now().label("at")))
+
+
+async def test_reads_run_in_autocommit(engine) -> None:
+    """No BEGIN and ROLLBACK around a read connection's statements: each is a transaction of its own
+    (now() is a transaction's start time)."""
+    async with read_connection(engine) as connection:
+        (first,) = await _TRANSACTION_START.rows(connection)
+        await asyncio.sleep(0.01)
+        (second,) = await _TRANSACTION_START.rows(connection)
+    assert second["at"] > first["at"]
+    async with write_transaction(engine) as connection:  # one transaction: one start time
+        (first,) = await _TRANSACTION_START.rows(connection)
+        await asyncio.sleep(0.01)
+        (second,) = await _TRANSACTION_START.rows(connection)
+    assert second["at"] == first["at"]
