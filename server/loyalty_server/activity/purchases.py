@@ -805,7 +805,7 @@ class Purchases:
             }
             for position, (item, points) in enumerate(zip(items, evaluation.line_points, strict=True))
         ]
-        await connection.execute(_INSERT_LINES, lines)  # one executemany for the whole order
+        await _INSERT_LINES.run_many(connection, lines)  # one executemany for the whole order
         return _Earned(
             transaction_pks,
             points=sum(line["points_earned"] for line in lines),
@@ -833,8 +833,23 @@ class Purchases:
 
 # --- queries --------------------------------------------------------------------------------------
 
-_INSERT_LINES = insert(purchase_lines)
 # Every RecordPurchase runs these: compiled once (storage/prepared.py).
+_INSERT_LINES = Prepared(
+    insert(purchase_lines),
+    insert_columns=(
+        "tenant_id",
+        "purchase_pk",
+        "position",
+        "line_id",
+        "sku",
+        "category",
+        "name",
+        "quantity",
+        "amount_minor",
+        "rule_points_json",
+        "points_earned",
+    ),
+)
 _INSERT_PURCHASE = Prepared(
     insert(purchases).returning(purchases.c.id),
     insert_columns=(
@@ -869,6 +884,21 @@ _LINE_ROWS = Prepared(
     select(purchase_lines)
     .where(purchase_lines.c.purchase_pk == bindparam("purchase_pk"))
     .order_by(purchase_lines.c.position)
+)
+_ORDER_TRANSACTIONS = Prepared(  # an order's ledger transactions (its origin and member), in order
+    select(
+        ledger_transactions.c.id,
+        ledger_transactions.c.transaction_id,
+        ledger_transactions.c.type,
+        ledger_transactions.c.reason_code,
+    )
+    .where(
+        ledger_transactions.c.tenant_id == bindparam("tenant_id"),
+        ledger_transactions.c.origin_type == bindparam("origin_type"),
+        ledger_transactions.c.origin_id == bindparam("origin_id"),
+        ledger_transactions.c.member_pk == bindparam("member_pk"),
+    )
+    .order_by(ledger_transactions.c.id)
 )
 _PURCHASE_ROW = Prepared(
     select(purchases, members.c.member_id, members.c.loyalty_id)
@@ -1004,20 +1034,20 @@ async def _order_transactions(
     its member, and a reason code among the rules its lines earned by."""
     if not rule_ids:
         return []
-    t = ledger_transactions
-    query = (
-        select(t.c.id, t.c.transaction_id)
-        .where(
-            t.c.tenant_id == purchase["tenant_id"],
-            t.c.origin_type == ORIGIN_TYPE,
-            t.c.origin_id == purchase["order_id"],
-            t.c.member_pk == purchase["member_pk"],
-            t.c.type.in_(list(types)),
-            t.c.reason_code.in_(list(rule_ids)),
-        )
-        .order_by(t.c.id)
+    rows = await _ORDER_TRANSACTIONS.rows(
+        connection,
+        tenant_id=purchase["tenant_id"],
+        origin_type=ORIGIN_TYPE,
+        origin_id=purchase["order_id"],
+        member_pk=purchase["member_pk"],
     )
-    return [(pk, transaction_id) for pk, transaction_id in await connection.execute(query)]
+    # Filtered here, not in SQL: an order has a few transactions, and a statement with lists of
+    # varying length could not be prepared once.
+    return [
+        (row["id"], row["transaction_id"])
+        for row in rows
+        if row["type"] in types and row["reason_code"] in rule_ids
+    ]
 
 
 def _rule_ids(line_rows: Sequence[Row]) -> list[str]:

@@ -18,7 +18,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import BigInteger, bindparam, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -150,12 +150,20 @@ _INSERT_EVENTS = Prepared(  # every write's last statement: built once (storage/
 )
 
 
+# PostgreSQL: writers with events commit one at a time from here on (see COMMIT_ORDER_LOCK), and
+# listeners hear of the commit (pg_notify is NOTIFY's function form: a statement prepared once).
+_COMMIT_ORDER = Prepared(
+    select(func.pg_advisory_xact_lock(bindparam("lock_key", type_=BigInteger)).label("locked"))
+)
+_NOTIFY = Prepared(select(func.pg_notify(bindparam("channel"), "").label("notified")))
+
+
 async def _write_pending(connection: AsyncConnection) -> None:
     rows = transaction_state(connection).pop(_PENDING, [])
     assert rows, "the hook is registered with the first event"
     if connection.dialect.name == "postgresql":
-        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COMMIT_ORDER_LOCK})
-        await connection.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))  # delivered at commit, if any
+        await _COMMIT_ORDER.rows(connection, lock_key=COMMIT_ORDER_LOCK)
+        await _NOTIFY.rows(connection, channel=NOTIFY_CHANNEL)  # delivered at commit, if any
     await _INSERT_EVENTS.run_many(connection, rows)
 
 
