@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from loyalty_server.events import outbox
 from loyalty_server.storage.engine import write_transaction
 from loyalty_server.storage.outages import database_outage
 from loyalty_server.storage.prepared import Prepared
@@ -169,3 +170,24 @@ async def test_reads_run_in_autocommit(engine) -> None:
         await asyncio.sleep(0.01)
         (second,) = await _TRANSACTION_START.rows(connection)
     assert second["at"] == first["at"]
+
+
+async def test_the_outbox_holds_the_commit_order_lock_and_notifies_at_commit(engine, database_url) -> None:
+    """One statement takes both (events/outbox.py): the lock until the commit, the notice at it."""
+    listener = await asyncpg.connect(database_url)
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    await listener.add_listener(outbox.NOTIFY_CHANNEL, lambda *args: heard.put_nowait(args[2]))
+    other = await asyncpg.connect(database_url)
+    try:
+        async with write_transaction(engine) as connection:
+            await outbox._COMMIT_ORDER_AND_NOTIFY.rows(
+                connection, lock_key=outbox.COMMIT_ORDER_LOCK, channel=outbox.NOTIFY_CHANNEL
+            )
+            assert not await other.fetchval("SELECT pg_try_advisory_xact_lock($1)", outbox.COMMIT_ORDER_LOCK)
+            await asyncio.sleep(0.05)
+            assert heard.empty(), "notified before the commit"
+        assert await asyncio.wait_for(heard.get(), timeout=5.0) == outbox.NOTIFY_CHANNEL
+        assert await other.fetchval("SELECT pg_try_advisory_xact_lock($1)", outbox.COMMIT_ORDER_LOCK)
+    finally:
+        await other.close()
+        await listener.close()

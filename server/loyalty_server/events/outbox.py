@@ -151,19 +151,21 @@ _INSERT_EVENTS = Prepared(  # every write's last statement: built once (storage/
 
 
 # PostgreSQL: writers with events commit one at a time from here on (see COMMIT_ORDER_LOCK), and
-# listeners hear of the commit (pg_notify is NOTIFY's function form: a statement prepared once).
-_COMMIT_ORDER = Prepared(
-    select(func.pg_advisory_xact_lock(bindparam("lock_key", type_=BigInteger)).label("locked"))
+# listeners hear of the commit (pg_notify is NOTIFY's function form). One statement, one round trip:
+# both take effect at the commit, so their order within it does not matter.
+_COMMIT_ORDER_AND_NOTIFY = Prepared(
+    select(
+        func.pg_advisory_xact_lock(bindparam("lock_key", type_=BigInteger)).label("locked"),
+        func.pg_notify(bindparam("channel"), "").label("notified"),
+    )
 )
-_NOTIFY = Prepared(select(func.pg_notify(bindparam("channel"), "").label("notified")))
 
 
 async def _write_pending(connection: AsyncConnection) -> None:
     rows = transaction_state(connection).pop(_PENDING, [])
     assert rows, "the hook is registered with the first event"
     if connection.dialect.name == "postgresql":
-        await _COMMIT_ORDER.rows(connection, lock_key=COMMIT_ORDER_LOCK)
-        await _NOTIFY.rows(connection, channel=NOTIFY_CHANNEL)  # delivered at commit, if any
+        await _COMMIT_ORDER_AND_NOTIFY.rows(connection, lock_key=COMMIT_ORDER_LOCK, channel=NOTIFY_CHANNEL)
     await _INSERT_EVENTS.run_many(connection, rows)
 
 
