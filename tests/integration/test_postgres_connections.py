@@ -6,10 +6,12 @@ connection whose server went away is replaced at checkout, without a ping."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import Float, bindparam, func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -86,9 +88,9 @@ async def test_a_first_statement_runs_in_the_transaction_and_rolls_back_with_it(
         await written_then_refused(engine, tenant_id, sqlalchemy_first=True)
     assert await stored_keys(engine) == []
     async with read_connection(engine) as connection:  # autocommit: a write there is refused
-        with pytest.raises(AssertionError, match="outside a write transaction"):
+        with pytest.raises(RuntimeError, match="outside a write transaction"):
             await _INSERT_KEY.run(connection, **key_row(tenant_id, "read"))
-        with pytest.raises(AssertionError, match="outside a write transaction"):
+        with pytest.raises(RuntimeError, match="outside a write transaction"):
             await _INSERT_KEY.run_many(connection, [key_row(tenant_id, "read")])
     assert await stored_keys(engine) == []
 
@@ -114,37 +116,87 @@ async def test_errors_are_sqlalchemys_with_the_sqlstate(engine, tenant_id) -> No
     assert await stored_keys(engine) == ["a"]
 
 
+async def kill_backend(database_url: str, pid: int) -> None:
+    killer = await asyncpg.connect(database_url)
+    try:
+        assert await killer.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await killer.close()
+
+
+async def backend_pids(engine, count: int) -> set[int]:
+    """The backends of `count` connections held at once (so that the pool holds that many)."""
+    async with contextlib.AsyncExitStack() as stack:
+        connections = [await stack.enter_async_context(read_connection(engine)) for _ in range(count)]
+        return {(await _BACKEND_PID.rows(connection))[0]["pid"] for connection in connections}
+
+
 async def insert_after_the_backend_is_killed(engine, database_url: str, tenant_id: int) -> None:
     async with write_transaction(engine) as connection:
         (row,) = await _BACKEND_PID.rows(connection)
-        killer = await asyncpg.connect(database_url)
-        try:
-            assert await killer.fetchval("SELECT pg_terminate_backend($1)", row["pid"])
-        finally:
-            await killer.close()
+        await kill_backend(database_url, row["pid"])
         await _INSERT_KEY.run(connection, **key_row(tenant_id, "lost"))
 
 
-async def test_a_connection_killed_under_a_statement_is_replaced(engine, database_url, tenant_id) -> None:
+async def test_a_connection_killed_under_a_statement_invalidates_the_pool(
+    engine, database_url, tenant_id
+) -> None:
+    before = await backend_pids(engine, 2)  # both pooled: one is killed, the other stays alive
     with pytest.raises(DBAPIError) as raised:
         await insert_after_the_backend_is_killed(engine, database_url, tenant_id)
     assert raised.value.connection_invalidated
     outage = database_outage(raised.value)
     assert outage is not None
     assert outage.reason == "DATABASE_UNAVAILABLE"
-    await insert_key(engine, tenant_id, "kept")  # the pool gives a live connection
+    # As SQLAlchemy does on a disconnect: every connection made before it is replaced, the live one too.
+    assert not (await backend_pids(engine, 2)) & before
+    await insert_key(engine, tenant_id, "kept")
     assert await stored_keys(engine) == ["kept"]
+
+
+_SLEEP = Prepared(select(func.pg_sleep(bindparam("seconds", type_=Float)).label("slept")))
+
+
+async def test_a_statement_cancelled_mid_way_discards_its_connection(engine, tenant_id) -> None:
+    """A client's cancel or a deadline: SQLAlchemy's own path discards the connection, so does this."""
+    started = asyncio.Event()
+    held: list[Any] = []
+
+    async def sleep_in_a_transaction() -> None:
+        async with write_transaction(engine) as connection:
+            await _INSERT_KEY.run(connection, **key_row(tenant_id, "cancelled"))
+            held.append((await connection.get_raw_connection()).driver_connection)
+            started.set()
+            await _SLEEP.rows(connection, seconds=30.0)
+
+    task = asyncio.create_task(sleep_in_a_transaction())
+    await asyncio.wait_for(started.wait(), timeout=5.0)
+    await asyncio.sleep(0.1)  # into pg_sleep
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert held[0].is_closed()
+    await insert_key(engine, tenant_id, "next")  # the pool gives a live connection
+    assert await stored_keys(engine) == ["next"]
+
+
+_LOCK_KEY_ROWS = Prepared(select(KEYS.key).where(KEYS.scope == bindparam("scope")).with_for_update())
+
+
+async def test_a_row_lock_on_a_read_connection_is_refused(engine) -> None:
+    """In autocommit the lock would end with its statement: no protection at all."""
+    async with read_connection(engine) as connection:
+        with pytest.raises(RuntimeError, match="row lock outside a write transaction"):
+            await _LOCK_KEY_ROWS.rows(connection, scope="asyncpg")
+    async with write_transaction(engine) as connection:
+        assert await _LOCK_KEY_ROWS.rows(connection, scope="asyncpg") == []
 
 
 async def test_a_pooled_connection_whose_backend_died_is_replaced_before_use(engine, database_url) -> None:
     async with read_connection(engine) as connection:
         (row,) = await _BACKEND_PID.rows(connection)
         pooled = (await connection.get_raw_connection()).driver_connection
-    killer = await asyncpg.connect(database_url)
-    try:
-        assert await killer.fetchval("SELECT pg_terminate_backend($1)", row["pid"])
-    finally:
-        await killer.close()
+    await kill_backend(database_url, row["pid"])
     deadline = asyncio.get_running_loop().time() + 5.0
     while not pooled.is_closed():  # asyncpg reads the server's goodbye while the connection idles
         assert asyncio.get_running_loop().time() < deadline, "the killed backend's socket stayed open"

@@ -143,7 +143,7 @@ async def test_a_prepared_write_on_a_read_connection_is_refused(engine: AsyncEng
         async with read_connection(engine) as connection:
             await _INSERT.run(connection, id=1)  # type: ignore[arg-type]
 
-    with pytest.raises(AssertionError, match="outside a write transaction"):
+    with pytest.raises(RuntimeError, match="outside a write transaction"):
         await write_on_a_read_connection()
     async with read_connection(engine) as connection:
         assert await item_count(connection) == 0

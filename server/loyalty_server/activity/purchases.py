@@ -885,21 +885,6 @@ _LINE_ROWS = Prepared(
     .where(purchase_lines.c.purchase_pk == bindparam("purchase_pk"))
     .order_by(purchase_lines.c.position)
 )
-_ORDER_TRANSACTIONS = Prepared(  # an order's ledger transactions (its origin and member), in order
-    select(
-        ledger_transactions.c.id,
-        ledger_transactions.c.transaction_id,
-        ledger_transactions.c.type,
-        ledger_transactions.c.reason_code,
-    )
-    .where(
-        ledger_transactions.c.tenant_id == bindparam("tenant_id"),
-        ledger_transactions.c.origin_type == bindparam("origin_type"),
-        ledger_transactions.c.origin_id == bindparam("origin_id"),
-        ledger_transactions.c.member_pk == bindparam("member_pk"),
-    )
-    .order_by(ledger_transactions.c.id)
-)
 _PURCHASE_ROW = Prepared(
     select(purchases, members.c.member_id, members.c.loyalty_id)
     .join(members, members.c.id == purchases.c.member_pk)
@@ -1034,20 +1019,22 @@ async def _order_transactions(
     its member, and a reason code among the rules its lines earned by."""
     if not rule_ids:
         return []
-    rows = await _ORDER_TRANSACTIONS.rows(
-        connection,
-        tenant_id=purchase["tenant_id"],
-        origin_type=ORIGIN_TYPE,
-        origin_id=purchase["order_id"],
-        member_pk=purchase["member_pk"],
+    # Through SQLAlchemy, not prepared: the lists vary in length, and the rows have no bound (an
+    # order's returns, each with its reversals, are not limited in number).
+    t = ledger_transactions
+    query = (
+        select(t.c.id, t.c.transaction_id)
+        .where(
+            t.c.tenant_id == purchase["tenant_id"],
+            t.c.origin_type == ORIGIN_TYPE,
+            t.c.origin_id == purchase["order_id"],
+            t.c.member_pk == purchase["member_pk"],
+            t.c.type.in_(list(types)),
+            t.c.reason_code.in_(list(rule_ids)),
+        )
+        .order_by(t.c.id)
     )
-    # Filtered here, not in SQL: an order has a few transactions, and a statement with lists of
-    # varying length could not be prepared once.
-    return [
-        (row["id"], row["transaction_id"])
-        for row in rows
-        if row["type"] in types and row["reason_code"] in rule_ids
-    ]
+    return [(pk, transaction_id) for pk, transaction_id in await connection.execute(query)]
 
 
 def _rule_ids(line_rows: Sequence[Row]) -> list[str]:

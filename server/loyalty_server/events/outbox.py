@@ -152,7 +152,8 @@ _INSERT_EVENTS = Prepared(  # every write's last statement: built once (storage/
 
 # PostgreSQL: writers with events commit one at a time from here on (see COMMIT_ORDER_LOCK), and
 # listeners hear of the commit (pg_notify is NOTIFY's function form). One statement, one round trip:
-# both take effect at the commit, so their order within it does not matter.
+# the lock is taken (and waited for) when it runs and held to the commit, and the notice goes out
+# only at the commit, so their order within it does not matter.
 _COMMIT_ORDER_AND_NOTIFY = Prepared(
     select(
         func.pg_advisory_xact_lock(bindparam("lock_key", type_=BigInteger)).label("locked"),

@@ -66,7 +66,11 @@ def create_engine(url: str, *, pool_size: int = 10, sqlite_busy_timeout_ms: int 
         configure(engine.sync_engine)
         attach_loop_engine(engine, parsed, configure, sqlite_busy_timeout_ms / 1000)
         return engine
-    engine = create_async_engine(parsed, pool_size=pool_size, max_overflow=pool_size)
+    # READ COMMITTED, which PostgreSQL defaults to, set here so that a server configured otherwise
+    # does not change what the code relies on (read_connection runs its reads in autocommit).
+    engine = create_async_engine(
+        parsed, pool_size=pool_size, max_overflow=pool_size, isolation_level="READ COMMITTED"
+    )
     event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
     return engine
 

@@ -25,7 +25,7 @@ from sqlalchemy.sql.selectable import Select
 
 from loyalty_server.storage import prepared_asyncpg
 from loyalty_server.storage.placeholders import REQUIRED, Converter, Placeholder, driver_values
-from loyalty_server.storage.prepared_asyncpg import CompiledForAsyncpg
+from loyalty_server.storage.prepared_asyncpg import Adapter, CompiledForAsyncpg
 from loyalty_server.storage.sqlite_loop import LoopConnection, driver_execute, driver_executemany
 
 Row = Mapping[str, Any]
@@ -52,6 +52,8 @@ class Prepared:
         # A SELECT's columns, or what an INSERT/UPDATE/DELETE RETURNs (nothing without RETURNING).
         self.columns = list(statement.exported_columns)
         self.returns_rows = isinstance(statement, Select) or bool(self.columns)
+        # Neither writes nor locks rows: what may run on a read connection.
+        self._plain_read = isinstance(statement, Select) and statement._for_update_arg is None
         self._sqlite: _CompiledForSqlite | None = None
         self._asyncpg: CompiledForAsyncpg | None = None
 
@@ -61,8 +63,8 @@ class Prepared:
         if isinstance(connection, LoopConnection):
             await connection.share_the_loop()
             return self._rows_from_driver(connection, parameters)
-        if (adapter := _asyncpg_adapter(connection, self.statement)) is not None:
-            compiled = self._asyncpg or self._compile_for_asyncpg(connection.dialect)
+        if (on_asyncpg := self._on_asyncpg(connection)) is not None:
+            adapter, compiled = on_asyncpg
             records, _status = await prepared_asyncpg.fetch(connection, adapter, compiled, parameters)
             assert len(records) <= ROWS_MAX, f"a prepared statement returned more than {ROWS_MAX} rows"
             return prepared_asyncpg.rows_of(compiled, records)
@@ -73,8 +75,8 @@ class Prepared:
         assert not self.returns_rows, "executemany returns no rows"
         assert rows, "nothing to run"
         if not isinstance(connection, LoopConnection):
-            if (adapter := _asyncpg_adapter(connection, self.statement)) is not None:
-                compiled = self._asyncpg or self._compile_for_asyncpg(connection.dialect)
+            if (on_asyncpg := self._on_asyncpg(connection)) is not None:
+                adapter, compiled = on_asyncpg
                 await prepared_asyncpg.execute_many(connection, adapter, compiled, rows)
                 return
             await connection.execute(self.statement, list(rows))
@@ -93,8 +95,8 @@ class Prepared:
         if isinstance(connection, LoopConnection):
             await connection.share_the_loop()
             return self._execute(connection, parameters).rowcount
-        if (adapter := _asyncpg_adapter(connection, self.statement)) is not None:
-            compiled = self._asyncpg or self._compile_for_asyncpg(connection.dialect)
+        if (on_asyncpg := self._on_asyncpg(connection)) is not None:
+            adapter, compiled = on_asyncpg
             _records, status = await prepared_asyncpg.fetch(connection, adapter, compiled, parameters)
             return prepared_asyncpg.row_count(status)
         return (await connection.execute(self.statement, parameters)).rowcount
@@ -122,9 +124,9 @@ class Prepared:
         driver = connection.driver()
         # Writes only inside the write transaction: the driver is in autocommit mode otherwise, and a
         # read connection's transaction is rolled back when it is given back.
-        is_read = isinstance(self.statement, Select)
         in_write = driver.in_transaction and not connection.for_reads
-        assert is_read or in_write, "a prepared write outside a write transaction"
+        if not (isinstance(self.statement, Select) or in_write):  # not an assert: it must hold under -O
+            raise RuntimeError("a prepared write outside a write transaction")
         return compiled, driver
 
     def _compile(self, dialect: Dialect) -> _CompiledForSqlite:
@@ -136,6 +138,20 @@ class Prepared:
                 processors.append((index, process))
         self._sqlite = _CompiledForSqlite(sql, parameters, keys, tuple(processors))
         return self._sqlite
+
+    def _on_asyncpg(self, connection: AsyncConnection) -> tuple[Adapter, CompiledForAsyncpg] | None:
+        """SQLAlchemy's asyncpg adapter under `connection` and the statement compiled for it; None
+        off PostgreSQL, or when SQLAlchemy's own path must run it (prepared_asyncpg.adapter_of)."""
+        if connection.dialect.driver != "asyncpg":
+            return None
+        adapter = prepared_asyncpg.adapter_of(connection)
+        if adapter is None:
+            return None
+        # A read connection runs in autocommit (read_connection): a write there would stand on its
+        # own, a row lock would end with its statement. Not an assert: it must hold under -O too.
+        if adapter.autocommit and not self._plain_read:
+            raise RuntimeError("a prepared write or row lock outside a write transaction")
+        return adapter, self._asyncpg or self._compile_for_asyncpg(connection.dialect)
 
     def _compile_for_asyncpg(self, dialect: Dialect) -> CompiledForAsyncpg:
         sql, parameters, keys = self._positional(dialect)
@@ -157,14 +173,3 @@ class Prepared:
         # SQLAlchemy would rename a repeated column name ("id", "id_1"): a row key nobody expects.
         assert len(set(keys)) == len(keys), f"label the columns whose names repeat: {keys}"
         return compiled.string, tuple(parameters), keys
-
-
-def _asyncpg_adapter(connection: AsyncConnection, statement: Select[Any] | UpdateBase) -> Any | None:
-    if connection.dialect.driver != "asyncpg":
-        return None
-    adapter = prepared_asyncpg.adapter_of(connection)
-    # A read connection runs in autocommit (read_connection): a write there would stand on its own.
-    assert adapter is None or isinstance(statement, Select) or not adapter.autocommit, (
-        "a prepared write outside a write transaction"
-    )
-    return adapter
