@@ -70,12 +70,15 @@ def verdicts(results: Sequence[Measurement]) -> list[Verdict]:
                 )
             )
         if m.scenario.startswith("Streams"):
+            # At the rate, every event to every subscriber: a lag measured over what was delivered
+            # while the writer was refused or subscribers were cut off is not the target's.
+            shortfall = f" ({_errors(m.errors)})" if m.errors else ""
             found.append(
                 Verdict(
                     "stream lag p99",
-                    f"<= {STREAM_LAG_P99_MS_MAX:.0f} ms",
-                    f"{m.p99_ms:.1f} ms",
-                    m.p99_ms <= STREAM_LAG_P99_MS_MAX,
+                    f"<= {STREAM_LAG_P99_MS_MAX:.0f} ms, all delivered",
+                    f"{m.p99_ms:.1f} ms{shortfall}",
+                    m.p99_ms <= STREAM_LAG_P99_MS_MAX and not m.errors,
                 )
             )
         elif m.scenario.startswith("GetBalance @"):

@@ -54,6 +54,16 @@ def test_targets_are_judged_against_the_baseline_of_the_same_run() -> None:
     assert "MISSED" in report.verdict_table(report.verdicts(results))
 
 
+def test_a_stream_lag_is_met_only_when_every_event_was_delivered_at_the_rate() -> None:
+    on_time = _m("Streams (100 subscribers, 500 events/s)", "engine", 50_000, p99_ms=40.0)
+    short = _m("Streams (100 subscribers, 500 events/s)", "engine", 20_000, p99_ms=40.0)
+    short.errors = {"UNAVAILABLE": 2542, "UNDELIVERED": 30_000}  # the writer refused, events lost
+    (met,) = report.verdicts([on_time])
+    (missed,) = report.verdicts([short])
+    assert (met.met, missed.met) == (True, False)
+    assert "UNAVAILABLE 2542" in missed.measured
+
+
 def test_a_ratio_is_the_median_of_the_rounds_ratios_so_drift_between_rounds_cancels() -> None:
     # The machine slowed down in round 2 for both: the ratio of the medians (900/1000) would say 90 %.
     engine = _m("GetBalance", "engine", 900, round_throughputs=[900, 450, 950])
