@@ -53,6 +53,7 @@ class Sample:
     latencies_us: list[int] = field(default_factory=list)  # of OK calls
     codes: Counter[str] = field(default_factory=Counter)
     dropped: int = 0  # open loop: calls never sent because too many were outstanding
+    finished_late: int = 0  # OK calls scheduled inside the window that returned after its end
     error_examples: dict[str, str] = field(default_factory=dict)  # the first details seen per code
 
     @property
@@ -67,6 +68,7 @@ class Sample:
         self.latencies_us.extend(other.latencies_us)
         self.codes.update(other.codes)
         self.dropped += other.dropped
+        self.finished_late += other.finished_late
         for code, details in other.error_examples.items():
             self.error_examples.setdefault(code, details)
 
@@ -144,7 +146,9 @@ class _Recorder:
             self.sample.error_examples.setdefault(code.name, details[:200])
         self.sample.codes[code.name] += 1
         if code is grpc.StatusCode.OK:
-            self.sample.latencies_us.append(int((time.perf_counter() - scheduled) * 1_000_000))
+            now = time.perf_counter()
+            self.sample.latencies_us.append(int((now - scheduled) * 1_000_000))
+            self.sample.finished_late += now >= self.end
 
 
 async def _one_call(
