@@ -344,7 +344,8 @@ def _measure_streams(
         print(f"  streams writer {code}: {details}", flush=True)
     # Judged by what the server wrote inside the window, not by what the writer sent: a server that
     # falls behind its writer writes fewer events there, and that is the writer's shortfall (BEHIND).
-    # A write still in flight when the window closed may be stamped after it: those few are not one.
+    # A write scheduled in the window's last 100 ms and answered after it may be stamped after it:
+    # those few are not a shortfall (loadgen.LATE_ALLOWANCE_S). A backlog's late writes still are.
     written = asyncio.run(events_written(server.target, metadata, sample.window))
     expected = sample.writes.ok - sample.writes.finished_late
     if written < expected:

@@ -157,8 +157,9 @@ async def test_a_connection_killed_under_a_statement_invalidates_the_pool(
 _SLEEP = Prepared(select(func.pg_sleep(bindparam("seconds", type_=Float)).label("slept")))
 
 
-async def test_a_statement_cancelled_mid_way_discards_its_connection(engine, tenant_id) -> None:
-    """A client's cancel or a deadline: SQLAlchemy's own path discards the connection, so does this."""
+async def test_a_statement_cancelled_mid_way_discards_its_connection(engine, database_url, tenant_id) -> None:
+    """A client's cancel or a deadline: SQLAlchemy's own path discards the connection, so does this,
+    once the server was told to stop the statement (it would otherwise run on, holding its locks)."""
     started = asyncio.Event()
     held: list[Any] = []
 
@@ -167,15 +168,26 @@ async def test_a_statement_cancelled_mid_way_discards_its_connection(engine, ten
             await _INSERT_KEY.run(connection, **key_row(tenant_id, "cancelled"))
             held.append((await connection.get_raw_connection()).driver_connection)
             started.set()
-            await _SLEEP.rows(connection, seconds=30.0)
+            await _SLEEP.rows(connection, seconds=5.0)
 
     task = asyncio.create_task(sleep_in_a_transaction())
     await asyncio.wait_for(started.wait(), timeout=5.0)
-    await asyncio.sleep(0.1)  # into pg_sleep
+    await asyncio.sleep(0.1)  # the sleep is sent (the task has run up to its fetch)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert held[0].is_closed()
+    watcher = await asyncpg.connect(database_url)
+    try:
+        deadline = asyncio.get_running_loop().time() + 3.0
+        while await watcher.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep%'"
+            " AND datname = current_database() AND pid <> pg_backend_pid()"
+        ):
+            assert asyncio.get_running_loop().time() < deadline, "the cancelled statement runs on"
+            await asyncio.sleep(0.05)
+    finally:
+        await watcher.close()
     await insert_key(engine, tenant_id, "next")  # the pool gives a live connection
     assert await stored_keys(engine) == ["next"]
 

@@ -66,8 +66,9 @@ def create_engine(url: str, *, pool_size: int = 10, sqlite_busy_timeout_ms: int 
         configure(engine.sync_engine)
         attach_loop_engine(engine, parsed, configure, sqlite_busy_timeout_ms / 1000)
         return engine
-    # READ COMMITTED, which PostgreSQL defaults to, set here so that a server configured otherwise
-    # does not change what the code relies on (read_connection runs its reads in autocommit).
+    # READ COMMITTED for every transaction, whatever the server's default: the writes lock the rows
+    # they change and read them fresh (at REPEATABLE READ a row changed meanwhile would fail the write).
+    # Reads run in autocommit (read_connection): one statement, one snapshot, at any level.
     engine = create_async_engine(
         parsed, pool_size=pool_size, max_overflow=pool_size, isolation_level="READ COMMITTED"
     )

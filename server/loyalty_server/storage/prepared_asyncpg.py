@@ -21,17 +21,24 @@ when one is missing, `adapter_of` says so and `Prepared` takes SQLAlchemy's own 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection, PGDialect_asyncpg
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.pool import Pool
 
+from loyalty_server.logs import log_event
 from loyalty_server.storage.placeholders import Converter, Placeholder, driver_values
 
+logger = logging.getLogger("loyalty.storage")
+CANCEL_REQUEST_WAIT_S = 1.0  # how long a cancelled statement's cancel request may take to go out
 _ROW_COUNT = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+|MERGE) (\d+)")
 _ADAPTER_MEMBERS = (
     "_execute_mutex",
@@ -43,7 +50,10 @@ _ADAPTER_MEMBERS = (
     "_handle_exception",
     "autocommit",
 )
-SUPPORTED = all(hasattr(AsyncAdapt_asyncpg_connection, name) for name in _ADAPTER_MEMBERS)
+SUPPORTED = all(hasattr(AsyncAdapt_asyncpg_connection, name) for name in _ADAPTER_MEMBERS) and all(
+    hasattr(owner, name)
+    for owner, name in ((Pool, "_invalidate"), (PGDialect_asyncpg, "_invalidate_schema_cache_asof"))
+)
 T = TypeVar("T")
 
 
@@ -150,9 +160,25 @@ async def _guarded(
         # Cancelled (a client's cancel, a deadline) mid-statement: where asyncpg and the adapter
         # stand is unknown (a BEGIN cut short leaves asyncpg's transaction and the adapter's apart,
         # and a later BEGIN would become a SAVEPOINT in it). The connection is discarded, as
-        # SQLAlchemy discards it; outside its greenlet this closes the socket at once.
-        connection.sync_connection.invalidate(exit_error)  # type: ignore[union-attr]
+        # SQLAlchemy discards it.
+        await _discard(connection, adapter, exit_error)
         raise
+
+
+async def _discard(connection: AsyncConnection, adapter: Adapter, exit_error: BaseException) -> None:
+    """Close the connection of a cancelled statement, once asyncpg's request to cancel it on the
+    server went out (closing cancels that request, and the server would run the statement to its end,
+    holding its locks, a lock wait included). Never raises: the caller re-raises `exit_error`."""
+    pending = set(getattr(adapter._connection, "_cancellations", ()))
+    if pending:
+        with contextlib.suppress(BaseException):  # cancelled again: close all the same
+            await asyncio.wait(pending, timeout=CANCEL_REQUEST_WAIT_S)
+    sync = connection.sync_connection
+    try:
+        if sync is not None:
+            sync.invalidate(exit_error)  # outside SQLAlchemy's greenlet: closes the socket at once
+    except Exception as error:
+        log_event(logger, "connection not discarded", logging.WARNING, error=repr(error))
 
 
 async def _begun(adapter: Adapter) -> None:
@@ -191,9 +217,8 @@ async def _as_sqlalchemy_error(
     except dbapi.Error as translated:
         dbapi_error: Exception = translated
     disconnected = dialect.is_disconnect(dbapi_error, adapter, None)
-    if disconnected:
-        sync = connection.sync_connection
-        assert sync is not None
+    sync = connection.sync_connection
+    if disconnected and sync is not None and not sync.invalidated:
         connection.sync_engine.pool._invalidate(sync.connection, dbapi_error, _checkin=False)
         await connection.invalidate(dbapi_error)
     wrapped = DBAPIError.instance(
