@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import Float, bindparam, func, insert, select
+from sqlalchemy import Float, bindparam, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,19 +19,14 @@ from loyalty_server.events import outbox
 from loyalty_server.storage.engine import write_transaction
 from loyalty_server.storage.outages import database_outage
 from loyalty_server.storage.prepared import Prepared
-from loyalty_server.storage.schema import idempotency_keys
 from loyalty_server.storage.sqlite_loop import read_connection
-from tests.integration.test_prepared import AT, KEYS
+from tests.integration.test_prepared import _INSERT_KEYS, AT, KEYS, insert_keys
 
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
 ]
 
-_INSERT_KEY = Prepared(
-    insert(idempotency_keys),
-    insert_columns=("tenant_id", "scope", "key", "request_hash", "response", "created_at", "expires_at"),
-)
 _KEYS = Prepared(select(KEYS.key).where(KEYS.scope == bindparam("scope")).order_by(KEYS.key))
 _BACKEND_PID = Prepared(select(func.pg_backend_pid().label("pid")))
 
@@ -63,8 +58,8 @@ async def test_statements_bypass_sqlalchemys_execute(engine, tenant_id, monkeypa
 
     async with write_transaction(engine) as connection:
         monkeypatch.setattr(AsyncConnection, "execute", refused)
-        assert await _INSERT_KEY.run(connection, **key_row(tenant_id, "a")) == 1
-        await _INSERT_KEY.run_many(connection, [key_row(tenant_id, "b"), key_row(tenant_id, "c")])
+        assert await _INSERT_KEYS.run(connection, **key_row(tenant_id, "a")) == 1
+        await _INSERT_KEYS.run_many(connection, [key_row(tenant_id, "b"), key_row(tenant_id, "c")])
         assert await _KEYS.rows(connection, scope="asyncpg") == [{"key": k} for k in "abc"]
         monkeypatch.undo()
     assert sorted(await stored_keys(engine)) == ["a", "b", "c"]
@@ -74,8 +69,8 @@ async def written_then_refused(engine, tenant_id: int, *, sqlalchemy_first: bool
     async with write_transaction(engine) as connection:
         if sqlalchemy_first:
             await connection.execute(select(1))  # SQLAlchemy began it: the same transaction
-        await _INSERT_KEY.run(connection, **key_row(tenant_id, "one"))
-        await _INSERT_KEY.run_many(connection, [key_row(tenant_id, "many")])
+        await _INSERT_KEYS.run(connection, **key_row(tenant_id, "one"))
+        await _INSERT_KEYS.run_many(connection, [key_row(tenant_id, "many")])
         raise Refused
 
 
@@ -89,20 +84,15 @@ async def test_a_first_statement_runs_in_the_transaction_and_rolls_back_with_it(
     assert await stored_keys(engine) == []
     async with read_connection(engine) as connection:  # autocommit: a write there is refused
         with pytest.raises(RuntimeError, match="outside a write transaction"):
-            await _INSERT_KEY.run(connection, **key_row(tenant_id, "read"))
+            await _INSERT_KEYS.run(connection, **key_row(tenant_id, "read"))
         with pytest.raises(RuntimeError, match="outside a write transaction"):
-            await _INSERT_KEY.run_many(connection, [key_row(tenant_id, "read")])
+            await _INSERT_KEYS.run_many(connection, [key_row(tenant_id, "read")])
     assert await stored_keys(engine) == []
 
 
 async def insert_key(engine, tenant_id: int, key: str) -> None:
     async with write_transaction(engine) as connection:
-        await _INSERT_KEY.run(connection, **key_row(tenant_id, key))
-
-
-async def insert_keys(engine, tenant_id: int, keys: list[str]) -> None:
-    async with write_transaction(engine) as connection:
-        await _INSERT_KEY.run_many(connection, [key_row(tenant_id, key) for key in keys])
+        await _INSERT_KEYS.run(connection, **key_row(tenant_id, key))
 
 
 async def test_errors_are_sqlalchemys_with_the_sqlstate(engine, tenant_id) -> None:
@@ -112,7 +102,7 @@ async def test_errors_are_sqlalchemys_with_the_sqlstate(engine, tenant_id) -> No
     assert raised.value.orig.sqlstate == "23505"  # type: ignore[union-attr]
     assert not raised.value.connection_invalidated
     with pytest.raises(IntegrityError):  # a batch fails whole, nothing of it kept
-        await insert_keys(engine, tenant_id, ["b", "a"])
+        await insert_keys(engine, [key_row(tenant_id, "b"), key_row(tenant_id, "a")])
     assert await stored_keys(engine) == ["a"]
 
 
@@ -135,7 +125,7 @@ async def insert_after_the_backend_is_killed(engine, database_url: str, tenant_i
     async with write_transaction(engine) as connection:
         (row,) = await _BACKEND_PID.rows(connection)
         await kill_backend(database_url, row["pid"])
-        await _INSERT_KEY.run(connection, **key_row(tenant_id, "lost"))
+        await _INSERT_KEYS.run(connection, **key_row(tenant_id, "lost"))
 
 
 async def test_a_connection_killed_under_a_statement_invalidates_the_pool(
@@ -165,7 +155,7 @@ async def test_a_statement_cancelled_mid_way_discards_its_connection(engine, dat
 
     async def sleep_in_a_transaction() -> None:
         async with write_transaction(engine) as connection:
-            await _INSERT_KEY.run(connection, **key_row(tenant_id, "cancelled"))
+            await _INSERT_KEYS.run(connection, **key_row(tenant_id, "cancelled"))
             held.append((await connection.get_raw_connection()).driver_connection)
             started.set()
             await _SLEEP.rows(connection, seconds=5.0)

@@ -1,9 +1,10 @@
 """A compiled statement's positional placeholders and the driver values the caller's parameters give
-them: what `Prepared` passes to sqlite3 and to asyncpg alike."""
+them, and the rows its driver returns as `.mappings()` would give them: what `Prepared` passes to and
+takes from sqlite3 and asyncpg alike."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 Converter = Callable[[Any], Any]
@@ -23,3 +24,17 @@ def driver_values(placeholders: tuple[Placeholder, ...], parameters: dict[str, A
             raise KeyError(f"a prepared statement needs a value for {name!r}")
         values.append(value if process is None else process(value))
     return values
+
+
+def driver_rows(
+    keys: tuple[str, ...], processors: tuple[tuple[int, Converter], ...], fetched: Iterable[Sequence[Any]]
+) -> list[dict[str, Any]]:
+    """The driver's rows as dicts by column name, each column through its result processor
+    (`processors`: (column index, processor) for the columns that have one)."""
+    rows = []
+    for fetched_row in fetched:
+        row = list(fetched_row)
+        for index, process in processors:
+            row[index] = process(row[index])
+        rows.append(dict(zip(keys, row, strict=True)))
+    return rows

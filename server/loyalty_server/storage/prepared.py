@@ -24,9 +24,14 @@ from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.selectable import Select
 
 from loyalty_server.storage import prepared_asyncpg
-from loyalty_server.storage.placeholders import REQUIRED, Converter, Placeholder, driver_values
+from loyalty_server.storage.placeholders import REQUIRED, Converter, Placeholder, driver_rows, driver_values
 from loyalty_server.storage.prepared_asyncpg import Adapter, CompiledForAsyncpg
-from loyalty_server.storage.sqlite_loop import LoopConnection, driver_execute, driver_executemany
+from loyalty_server.storage.sqlite_loop import (
+    LoopConnection,
+    driver_execute,
+    driver_executemany,
+    holds_sqlite_write_lock,
+)
 
 Row = Mapping[str, Any]
 ROWS_MAX = 10_000  # prepared statements are point reads and writes: more rows is a bug in the query
@@ -67,7 +72,7 @@ class Prepared:
             adapter, compiled = on_asyncpg
             records, _status = await prepared_asyncpg.fetch(connection, adapter, compiled, parameters)
             assert len(records) <= ROWS_MAX, f"a prepared statement returned more than {ROWS_MAX} rows"
-            return prepared_asyncpg.rows_of(compiled, records)
+            return driver_rows(compiled.keys, compiled.processors or (), records)
         return list((await connection.execute(self.statement, parameters)).mappings())
 
     async def run_many(self, connection: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
@@ -105,13 +110,7 @@ class Prepared:
         compiled = self._sqlite or self._compile(connection.dialect)
         fetched = self._execute(connection, parameters).fetchmany(ROWS_MAX + 1)
         assert len(fetched) <= ROWS_MAX, f"a prepared statement returned more than {ROWS_MAX} rows"
-        rows: list[Row] = []
-        for fetched_row in fetched:
-            row = list(fetched_row)
-            for index, process in compiled.processors:
-                row[index] = process(row[index])
-            rows.append(dict(zip(compiled.keys, row, strict=True)))
-        return rows
+        return driver_rows(compiled.keys, compiled.processors, fetched)
 
     def _execute(self, connection: LoopConnection, parameters: dict[str, Any]) -> sqlite3.Cursor:
         compiled, driver = self._compiled_and_driver(connection)
@@ -123,9 +122,9 @@ class Prepared:
         compiled = self._sqlite or self._compile(connection.dialect)
         driver = connection.driver()
         # Writes only inside the write transaction: the driver is in autocommit mode otherwise, and a
-        # read connection's transaction is rolled back when it is given back.
-        in_write = driver.in_transaction and not connection.for_reads
-        if not (isinstance(self.statement, Select) or in_write):  # not an assert: it must hold under -O
+        # read connection's transaction is rolled back when it is given back. Not an assert: it must
+        # hold under -O too.
+        if not (isinstance(self.statement, Select) or holds_sqlite_write_lock(connection)):
             raise RuntimeError("a prepared write outside a write transaction")
         return compiled, driver
 

@@ -126,17 +126,6 @@ async def execute_many(
     await _guarded(connection, adapter, compiled.sql, values, run)
 
 
-def rows_of(compiled: CompiledForAsyncpg, records: list[Any]) -> list[dict[str, Any]]:
-    processors = compiled.processors or ()
-    rows = []
-    for record in records:
-        row = list(record)
-        for index, process in processors:
-            row[index] = process(row[index])
-        rows.append(dict(zip(compiled.keys, row, strict=True)))
-    return rows
-
-
 def row_count(status: str) -> int:
     match = _ROW_COUNT.match(status)
     return int(match.group(1)) if match else -1
